@@ -1,0 +1,70 @@
+"""OPCC grants: the application factory."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from grants.config import DEV_SECRET_KEY, PROJECT_ROOT, config_for
+from grants.extensions import csrf, db, login_manager, migrate
+
+
+def create_app(env: str | None = None, **overrides: Any) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder="static",
+    )
+    app.config.from_object(config_for(env or os.environ.get("APP_ENV")))
+    app.config.update(overrides)
+    if app.config["APP_ENV"] == "production" and app.config["SECRET_KEY"] == DEV_SECRET_KEY:
+        raise RuntimeError("Refusing to start in production with the development SECRET_KEY: set SECRET_KEY")
+    if app.config.get("TRUST_PROXY"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(PROJECT_ROOT / "templates")),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from grants import models  # noqa: F401  (register the models with SQLAlchemy)
+    from grants.cli import register_commands
+    from grants.security import init_security
+    from grants.templating import init_templating
+    from grants.errors import init_errors
+
+    init_security(app)
+    init_templating(app)
+    init_errors(app)
+    register_commands(app)
+
+    from grants.admin import bp as admin_bp
+    from grants.assessment import bp as assessment_bp
+    from grants.auth import bp as auth_bp
+    from grants.bids import bp as bids_bp
+    from grants.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(bids_bp)
+    app.register_blueprint(assessment_bp)
+    app.register_blueprint(admin_bp)
+    return app

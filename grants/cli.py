@@ -1,0 +1,60 @@
+"""Command-line tasks: `flask create-user`, `flask seed-demo`, `flask send-mail`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from grants.accounts import normalise_email
+from grants.audit import record_event
+from grants.extensions import db
+from grants.models import ROLES, Organisation, User
+from grants.passwords import hash_password, password_problem
+
+
+def register_commands(app: Flask) -> None:
+    @app.cli.command("create-user")
+    @click.option("--email", required=True)
+    @click.option("--name", required=True)
+    @click.option("--role", type=click.Choice(ROLES), required=True)
+    @click.option("--organisation", help="Organisation name (required for applicants)")
+    @click.password_option()
+    def create_user(email: str, name: str, role: str, organisation: str | None, password: str) -> None:
+        """Create a user."""
+        email = normalise_email(email)
+        if db.session.scalar(select(User).where(User.email == email)):
+            raise click.ClickException(f"A user with email {email} already exists")
+        problem = password_problem(password, email=email)
+        if problem:
+            raise click.ClickException(problem)
+        org = None
+        if organisation:
+            org = db.session.scalar(select(Organisation).where(Organisation.name == organisation))
+            if org is None:
+                raise click.ClickException(f"No organisation called {organisation!r}")
+        if role == "applicant" and org is None:
+            raise click.ClickException("An applicant must belong to an organisation: give --organisation")
+        user = User(email=email, name=name, role=role, organisation_id=org.id if org else None,
+                    password_hash=hash_password(password))
+        db.session.add(user)
+        record_event(None, "user.created", user, note="created from the command line")
+        db.session.commit()
+        click.echo(f"Created {role} {email}")
+
+    @app.cli.command("seed-demo")
+    def seed_demo_command() -> None:
+        """Add demo organisations, funds, users and bids (idempotent)."""
+        from grants.demo import DEMO_PASSWORD, USERS, seed_demo
+
+        seed_demo()
+        click.echo("Demo data ready. Demo users (password: %s):" % DEMO_PASSWORD)
+        for email, _name, role, _org in USERS:
+            click.echo(f"  {role:10} {email}")
+
+    @app.cli.command("send-mail")
+    def send_mail() -> None:
+        """Send outbox messages by SMTP (needs SMTP_HOST)."""
+        from grants.mail import deliver_pending
+
+        click.echo(f"Sent {deliver_pending(current_app.config)} message(s)")

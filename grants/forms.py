@@ -1,0 +1,89 @@
+"""Form fields shared by every area: money in pounds stored as pence, and GOV.UK date inputs."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovTextInput
+from wtforms import Field, StringField
+
+from grants.money import MoneyError, money_input_value, parse_money
+
+
+class MoneyField(StringField):
+    """Typed as pounds ("£5,000.50"), held as integer pence in .data; errors are shown beside the field."""
+
+    widget = GovTextInput()
+
+    def __init__(self, label: str | None = None, validators: Any = None, *, required_message: str | None = None,
+                 optional: bool = False, **kwargs: Any) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.required_message = required_message or f"Enter {str(label).lower()}"
+        self.optional = optional
+        self.parse_error: str | None = None
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.raw_text = valuelist[0] if valuelist else ""
+        self.parse_error = None
+        if not self.raw_text.strip():
+            self.data = None
+            return
+        try:
+            self.data = parse_money(self.raw_text)
+        except MoneyError as exc:
+            self.data = None
+            self.parse_error = str(exc)
+
+    def pre_validate(self, form: Any) -> None:
+        if self.parse_error:
+            raise ValueError(self.parse_error)
+        if self.data is None and not self.optional:
+            raise ValueError(self.required_message)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return money_input_value(self.data) if self.data is not None else ""
+
+
+class GovDateField(Field):
+    """Three boxes (day, month, year) as GOV.UK asks; messages say which part is wrong."""
+
+    widget = GovDateInput()
+
+    def __init__(self, label: str | None = None, validators: Any = None, *, optional: bool = False, **kwargs: Any) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.optional = optional
+        self.parse_error: str | None = None
+        self.name_text = str(label).lower() if label else "date"
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.parse_error = None
+        parts = [v.strip() for v in valuelist[:3]] + [""] * (3 - len(valuelist[:3]))
+        self.raw_data = parts  # the widget unpacks exactly three boxes, whatever was posted
+        if not any(parts):
+            self.data = None
+            return
+        missing = [name for name, value in zip(("day", "month", "year"), parts, strict=True) if not value]
+        if missing:
+            self.data = None
+            self.parse_error = f"The {self.name_text} must include a {' and '.join(missing)}"
+            return
+        try:
+            day, month, year = (int(p) for p in parts)
+            if not 1000 <= year <= 9999:
+                raise ValueError
+            self.data = date(year, month, day)
+        except ValueError:
+            self.data = None
+            self.parse_error = f"The {self.name_text} must be a real date, like 27 3 2026"
+
+    def pre_validate(self, form: Any) -> None:
+        if self.parse_error:
+            raise ValueError(self.parse_error)
+        if self.data is None and not self.optional:
+            raise ValueError(f"Enter the {self.name_text}")
+
+    def _value(self) -> str:
+        return ""

@@ -1,0 +1,49 @@
+"""Money as integer pence: parsing what people type, and showing it."""
+
+from __future__ import annotations
+
+import re
+
+_MONEY = re.compile(r"^£?\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?$")
+MAX_PENCE = 10**12  # £10,000,000,000: far beyond any grant, well inside 64-bit integers
+
+
+class MoneyError(ValueError):
+    """Raised with a message fit to show next to the field."""
+
+
+def parse_money(text: str | None) -> int:
+    """Turn "5000", "£5,000" or "5,000.50" into pence; refuse anything else."""
+    cleaned = (text or "").strip().replace(" ", "")
+    if not cleaned:
+        raise MoneyError("Enter an amount")
+    if cleaned.startswith("-") or cleaned.startswith("£-"):
+        raise MoneyError("Amount must not be negative")
+    match = _MONEY.match(cleaned)
+    if not match:
+        if re.match(r"^£?[\d,]+\.\d{3,}$", cleaned):
+            raise MoneyError("Amount must not have more than two decimal places (pence)")
+        raise MoneyError("Enter an amount in pounds, like 5000 or £5,000.50")
+    pounds = int(match.group(1).replace(",", ""))
+    pence = int((match.group(2) or "0").ljust(2, "0"))
+    total = pounds * 100 + pence
+    if total > MAX_PENCE:
+        raise MoneyError("Amount is too large")
+    return total
+
+
+def format_money(pence: int | None) -> str:
+    """Show pence as "£5,000.00"; negative amounts as "-£5.00"."""
+    if pence is None:
+        return ""
+    sign = "-" if pence < 0 else ""
+    pounds, rem = divmod(abs(pence), 100)
+    return f"{sign}£{pounds:,}.{rem:02d}"
+
+
+def money_input_value(pence: int | None) -> str:
+    """Pence as an editable form value: "5000.50" (no symbol, no grouping)."""
+    if pence is None:
+        return ""
+    pounds, rem = divmod(pence, 100)
+    return f"{pounds}.{rem:02d}" if rem else str(pounds)

@@ -1,0 +1,155 @@
+"""Shared fixtures: an app with a fresh database per test, users of every role, a signed-in client."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, Iterator
+
+import pytest
+from bs4 import BeautifulSoup
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from grants import create_app
+from grants.config import database_url
+from grants.extensions import db
+from grants.models import Fund, FundYear, Organisation, User
+from grants.passwords import hash_password
+from grants.periods import financial_year_bounds, financial_year_start
+
+PASSWORD = "correct-horse-battery-staple"
+_PASSWORD_HASH = hash_password(PASSWORD)
+
+
+def _postgres_url_for_worker(base: str, worker: str) -> str:
+    """One database per xdist worker, so parallel tests never share tables."""
+    url = make_url(database_url(base))
+    name = f"{url.database}_{worker}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def database_uri_base(worker_id: str) -> str | None:
+    base = os.environ.get("TEST_DATABASE_URL")
+    if base and base.startswith("postgres"):
+        return _postgres_url_for_worker(base, re.sub(r"\W", "", worker_id))
+    return None
+
+
+@pytest.fixture()
+def app(tmp_path: Any, database_uri_base: str | None) -> Iterator[Flask]:
+    uri = database_uri_base or f"sqlite:///{tmp_path / 'test.db'}"
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=uri)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@dataclass
+class World:
+    """A small, known set of records most tests start from."""
+
+    csp: Organisation
+    other_csp: Organisation
+    opcc: Organisation
+    scf: Fund
+    scf_year: FundYear
+    closed_year: FundYear
+    users: dict[str, User] = field(default_factory=dict)
+
+    def user(self, role: str) -> User:
+        return self.users[role]
+
+
+def make_user(email: str, role: str, org: Organisation | None, name: str | None = None) -> User:
+    user = User(email=email, name=name or email.split("@")[0].title(), role=role,
+                organisation_id=org.id if org else None, password_hash=_PASSWORD_HASH)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+@pytest.fixture()
+def world(app: Flask) -> World:
+    csp = Organisation(name="Fenland CSP", org_type="csp")
+    other = Organisation(name="Huntingdonshire CSP", org_type="csp")
+    opcc = Organisation(name="OPCC", org_type="opcc")
+    db.session.add_all([csp, other, opcc])
+    scf = Fund(name="Safer Communities Fund", funding_source="opcc")
+    db.session.add(scf)
+    db.session.flush()
+    this_year = financial_year_start(date.today())
+    opens, closes = financial_year_bounds(this_year)
+    scf_year = FundYear(fund_id=scf.id, year_start=this_year, budget_pence=20_000_00, per_bid_cap_pence=5_000_00,
+                        delegation_limit_pence=2_500_00, opens_on=opens, closes_on=closes)
+    p_opens, p_closes = financial_year_bounds(this_year - 1)
+    closed = FundYear(fund_id=scf.id, year_start=this_year - 1, budget_pence=20_000_00, per_bid_cap_pence=5_000_00,
+                      delegation_limit_pence=2_500_00, opens_on=p_opens, closes_on=p_closes)
+    db.session.add_all([scf_year, closed])
+    db.session.flush()
+    w = World(csp=csp, other_csp=other, opcc=opcc, scf=scf, scf_year=scf_year, closed_year=closed)
+    w.users["applicant"] = make_user("applicant@fenland.example", "applicant", csp, "Tom Hughes")
+    w.users["other_applicant"] = make_user("applicant@hunts.example", "applicant", other, "Hana Hunts")
+    for role in ("officer", "approver", "finance", "admin"):
+        w.users[role] = make_user(f"{role}@opcc.example", role, opcc, f"{role.title()} Person")
+    w.users["officer2"] = make_user("officer2@opcc.example", "officer", opcc, "Second Officer")
+    db.session.commit()
+    return w
+
+
+def sign_in(client: FlaskClient, user: User | str) -> None:
+    email = user if isinstance(user, str) else user.email
+    response = client.post("/sign-in", data={"email": email, "password": PASSWORD})
+    assert response.status_code == 302, f"sign-in failed for {email}"
+
+
+@pytest.fixture()
+def as_role(client: FlaskClient, world: World):  # type: ignore[no-untyped-def]
+    """as_role("officer") signs the test client in as that world user and returns the client."""
+
+    def _as(role: str) -> FlaskClient:
+        client.post("/sign-out")
+        sign_in(client, world.user(role))
+        return client
+
+    return _as
+
+
+def page(response: Any) -> BeautifulSoup:
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def error_messages(response: Any) -> list[str]:
+    """Texts of the error summary's links."""
+    soup = page(response)
+    return [a.get_text(strip=True) for a in soup.select(".govuk-error-summary__list a")]
+
+
+def field_error(response: Any, field_id: str) -> str:
+    """The inline error message shown for one field (by the id of its form group's error element)."""
+    soup = page(response)
+    node = soup.find(id=f"{field_id}-error")
+    return node.get_text(" ", strip=True).replace("Error:", "").strip() if node else ""
+
+
+def future(days: int) -> date:
+    return date.today() + timedelta(days=days)
