@@ -47,9 +47,9 @@ def create_app(env: str | None = None, **overrides: Any) -> Flask:
 
     from grants import models  # noqa: F401  (register the models with SQLAlchemy)
     from grants.cli import register_commands
+    from grants.errors import init_errors
     from grants.security import init_security
     from grants.templating import init_templating
-    from grants.errors import init_errors
 
     init_security(app)
     init_templating(app)

@@ -50,3 +50,23 @@ def history(object_type: str, object_id: int) -> list[AuditEvent]:
             .order_by(AuditEvent.occurred_at, AuditEvent.id)
         )
     )
+
+
+EVENT_LABELS = {
+    "bid.created": "Bid started",
+    "bid.saved": "Draft saved",
+    "bid.submitted": "Submitted",
+    "bid.resubmitted": "Resubmitted with more information",
+    "bid.withdrawn": "Withdrawn",
+    "bid.in_review": "Review started",
+    "bid.assessed": "Assessment recorded",
+    "bid.info_requested": "More information requested",
+    "bid.rejected": "Rejected",
+    "bid.recommended": "Recommended for approval",
+    "bid.approved": "Approved",
+    "bid.approval_refused": "Approval refused",
+}
+
+
+def event_label(event: AuditEvent) -> str:
+    return EVENT_LABELS.get(event.action, event.action.replace("_", " ").replace(".", ": ").capitalize())

@@ -48,7 +48,7 @@ def register_commands(app: Flask) -> None:
         from grants.demo import DEMO_PASSWORD, USERS, seed_demo
 
         seed_demo()
-        click.echo("Demo data ready. Demo users (password: %s):" % DEMO_PASSWORD)
+        click.echo(f"Demo data ready. Demo users (password: {DEMO_PASSWORD}):")
         for email, _name, role, _org in USERS:
             click.echo(f"  {role:10} {email}")
 

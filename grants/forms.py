@@ -7,6 +7,7 @@ from typing import Any
 
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovTextInput
 from wtforms import Field, StringField
+from wtforms.validators import StopValidation
 
 from grants.money import MoneyError, money_input_value, parse_money
 
@@ -37,9 +38,9 @@ class MoneyField(StringField):
 
     def pre_validate(self, form: Any) -> None:
         if self.parse_error:
-            raise ValueError(self.parse_error)
+            raise StopValidation(self.parse_error)
         if self.data is None and not self.optional:
-            raise ValueError(self.required_message)
+            raise StopValidation(self.required_message)
 
     def _value(self) -> str:
         if self.raw_data:
@@ -81,9 +82,9 @@ class GovDateField(Field):
 
     def pre_validate(self, form: Any) -> None:
         if self.parse_error:
-            raise ValueError(self.parse_error)
+            raise StopValidation(self.parse_error)
         if self.data is None and not self.optional:
-            raise ValueError(f"Enter the {self.name_text}")
+            raise StopValidation(f"Enter the {self.name_text}")
 
     def _value(self) -> str:
         return ""

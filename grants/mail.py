@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Mapping
 from email.message import EmailMessage
-from typing import Any, Mapping
+from typing import Any
 
 from grants.extensions import db
 from grants.models import OutboxEmail, utcnow

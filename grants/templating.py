@@ -84,6 +84,11 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.globals["STATUS_COLOURS"] = STATUS_COLOURS
     app.jinja_env.globals["error_list"] = error_list
     app.jinja_env.globals["nav_items"] = nav_items
+    from grants.audit import event_label
+    from grants.bid_rules import THEMES
+
+    app.jinja_env.globals["event_label"] = event_label
+    app.jinja_env.globals["THEMES"] = THEMES
 
     @app.context_processor
     def service() -> dict[str, Any]:

@@ -5,13 +5,21 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from grants.accounts import START_PAGES, authenticate, end_session, find_user, issue_reset_token, set_password, usable_reset_token
+from grants.accounts import (
+    START_PAGES,
+    authenticate,
+    end_session,
+    find_user,
+    issue_reset_token,
+    set_password,
+    usable_reset_token,
+)
+from grants.auth import bp
+from grants.auth.forms import ForgotPasswordForm, NewPasswordForm, SignInForm
 from grants.extensions import db
 from grants.mail import queue_email
 from grants.models import utcnow
 from grants.passwords import password_problem
-from grants.auth import bp
-from grants.auth.forms import ForgotPasswordForm, NewPasswordForm, SignInForm
 
 
 def safe_next(target: str | None) -> str | None:

@@ -1,14 +1,178 @@
-from grants.access import roles_required
+"""The applicant's side: start, edit, submit and withdraw bids for their own organisation."""
+
+from datetime import date
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.wrappers import Response
+
+from grants.access import bid_or_404, roles_required
+from grants.audit import history
+from grants.bid_rules import (
+    BUDGET,
+    FUND,
+    BudgetLineInput,
+    open_fund_years,
+    save_bid,
+    start_bid,
+    submit_bid,
+    withdraw_bid,
+)
 from grants.bids import bp
+from grants.bids.forms import BidForm, StartBidForm, WithdrawForm
+from grants.extensions import db
+from grants.models import Bid, FundYear
+from grants.money import format_money
+from grants.templating import format_date
+from grants.workflow import EDITABLE_BY_APPLICANT, WITHDRAWABLE, TransitionError
+
+CHANGED_ELSEWHERE = (
+    "Someone else changed this bid after you opened it. Your changes have not been saved: "
+    "copy anything you need, then reload the bid to see the latest version."
+)
 
 
 @bp.route("/")
 @roles_required("applicant")
 def index() -> str:
-    return "bids"
+    bids = db.session.scalars(
+        select(Bid).where(Bid.organisation_id == current_user.organisation_id).order_by(Bid.updated_at.desc())
+    ).all()
+    return render_template("bids/index.html", bids=bids)
 
 
-@bp.route("/start")
+@bp.route("/start", methods=["GET", "POST"])
 @roles_required("applicant")
-def start() -> str:
-    return "start"
+def start() -> str | Response:
+    years = open_fund_years(date.today())
+    form = StartBidForm()
+    form.fund_year_id.choices = [
+        (fy.id, f"{fy.fund.name} {fy.label}: up to {format_money(fy.per_bid_cap_pence)} a bid, "
+                f"closes {format_date(fy.closes_on)}")
+        for fy in years
+    ]
+    if form.validate_on_submit():
+        fund_year = db.session.get(FundYear, form.fund_year_id.data)
+        bid = start_bid(current_user, fund_year, date.today())
+        db.session.commit()
+        return redirect(url_for("bids.edit", bid_id=bid.id))
+    return render_template("bids/start.html", form=form, years=years)
+
+
+def _initial_data(bid: Bid) -> dict:
+    data = {name: getattr(bid, name) for name in ("title", "local_issue", "activities", "location", "theme",
+                                                  "start_date", "end_date", "outputs", "outcomes", "other_funding",
+                                                  "declaration")}
+    data["other_funding_pence"] = bid.other_funding_pence or None
+    data["version"] = str(bid.version)
+    data["budget_lines"] = [{"item": line.item, "amount": line.amount_pence} for line in bid.budget_lines]
+    return data
+
+
+def _form_values(form: BidForm) -> dict:
+    return {
+        "title": (form.title.data or "").strip(),
+        "local_issue": form.local_issue.data or "",
+        "activities": form.activities.data or "",
+        "location": (form.location.data or "").strip(),
+        "theme": form.theme.data or "",
+        "start_date": form.start_date.data,
+        "end_date": form.end_date.data,
+        "outputs": form.outputs.data or "",
+        "outcomes": form.outcomes.data or "",
+        "other_funding": form.other_funding.data or "",
+        "other_funding_pence": form.other_funding_pence.data or 0,
+        "declaration": bool(form.declaration.data),
+    }
+
+
+def _budget_lines(form: BidForm) -> list[BudgetLineInput]:
+    lines = []
+    for entry in form.budget_lines.entries:
+        item = (entry.form.item.data or "").strip()
+        if item:
+            lines.append(BudgetLineInput(item=item, amount_pence=entry.form.amount.data or 0))
+    return lines
+
+
+def _show_problems(form: BidForm, problems: dict[str, str]) -> dict[str, str]:
+    """Put each problem next to its field; return those that belong to no single field."""
+    extra = {}
+    for name, message in problems.items():
+        if name == BUDGET:
+            extra["budget-total"] = message
+        elif name == FUND:
+            extra["fund"] = message
+        else:
+            getattr(form, name).errors = [message]
+    return extra
+
+
+@bp.route("/<int:bid_id>/edit", methods=["GET", "POST"])
+@roles_required("applicant")
+def edit(bid_id: int) -> str | Response:
+    bid = bid_or_404(bid_id, current_user)
+    if bid.status not in EDITABLE_BY_APPLICANT:
+        flash("This bid has been submitted, so it cannot be changed now.", "info")
+        return redirect(url_for("bids.view", bid_id=bid.id))
+    form = BidForm(data=_initial_data(bid)) if request.method == "GET" else BidForm()
+    extra_errors: dict[str, str] = {}
+    if request.method == "POST":
+        if form.add_line.data:
+            form.budget_lines.append_entry()
+            return render_template("bids/edit.html", form=form, bid=bid)
+        if form.validate():
+            if form.version.data != str(bid.version):
+                extra_errors["version"] = CHANGED_ELSEWHERE
+                return render_template("bids/edit.html", form=form, bid=bid, extra_errors=extra_errors), 409
+            try:
+                save_bid(bid, current_user, _form_values(form), _budget_lines(form))
+                db.session.flush()
+                if form.submit.data:
+                    problems = submit_bid(bid, current_user, date.today())
+                    db.session.commit()
+                    if not problems:
+                        flash(f"Bid {bid.reference} submitted. We will email you when a decision is made.", "success")
+                        return redirect(url_for("bids.view", bid_id=bid.id))
+                    form.version.data = str(bid.version)
+                    extra_errors = _show_problems(form, problems)
+                    return render_template("bids/edit.html", form=form, bid=bid, extra_errors=extra_errors,
+                                           saved_with_problems=True)
+                db.session.commit()
+            except StaleDataError:
+                db.session.rollback()
+                extra_errors["version"] = CHANGED_ELSEWHERE
+                return render_template("bids/edit.html", form=form, bid=bid, extra_errors=extra_errors), 409
+            flash("Your bid has been saved as a draft.", "success")
+            return redirect(url_for("bids.edit", bid_id=bid.id))
+    return render_template("bids/edit.html", form=form, bid=bid, extra_errors=extra_errors)
+
+
+@bp.route("/<int:bid_id>")
+@roles_required("applicant")
+def view(bid_id: int) -> str:
+    bid = bid_or_404(bid_id, current_user)
+    return render_template("bids/view.html", bid=bid, events=history("bid", bid.id),
+                           can_edit=bid.status in EDITABLE_BY_APPLICANT, can_withdraw=bid.status in WITHDRAWABLE)
+
+
+@bp.route("/<int:bid_id>/withdraw", methods=["GET", "POST"])
+@roles_required("applicant")
+def withdraw(bid_id: int) -> str | Response:
+    bid = bid_or_404(bid_id, current_user)
+    form = WithdrawForm()
+    if bid.status not in WITHDRAWABLE:
+        flash("A decision has been made on this bid, so it cannot be withdrawn.", "info")
+        return redirect(url_for("bids.view", bid_id=bid.id))
+    if form.validate_on_submit():
+        try:
+            withdraw_bid(bid, current_user, form.reason.data or "")
+        except TransitionError as exc:
+            flash(str(exc), "info")
+            return redirect(url_for("bids.view", bid_id=bid.id))
+        db.session.commit()
+        flash(f"Bid {bid.reference} has been withdrawn.", "success")
+        return redirect(url_for("bids.index"))
+    return render_template("bids/withdraw.html", form=form, bid=bid)

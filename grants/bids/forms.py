@@ -1,0 +1,78 @@
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
+    GovRadioInput,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, RadioField, StringField, SubmitField
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from grants.bid_rules import THEMES
+from grants.forms import GovDateField, MoneyField
+
+TEXT_LIMIT = 5000
+
+
+class StartBidForm(FlaskForm):
+    fund_year_id = RadioField("Which fund are you bidding to?", coerce=int, widget=GovRadioInput(),
+                              validators=[InputRequired("Select a fund")], validate_choice=False)
+    submit = SubmitField("Start bid", widget=GovSubmitInput())
+
+    def validate_fund_year_id(self, field: RadioField) -> None:
+        if field.data not in {value for value, _label in field.choices}:
+            raise ValidationError("Select a fund that is open for bids")
+
+
+class BudgetLineForm(Form):
+    item = StringField("Item", widget=GovTextInput(), validators=[Length(max=200, message="Item must be 200 characters or fewer")])
+    amount = MoneyField("Cost", optional=True)
+
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+        ok = super().validate(extra_validators)
+        item = (self.item.data or "").strip()
+        if item and self.amount.data is None and not self.amount.errors:
+            self.amount.errors.append(f"Enter the cost of {item}")
+            ok = False
+        if not item and self.amount.data is not None:
+            self.item.errors = [*self.item.errors, "Enter what this cost is for"]
+            ok = False
+        return ok
+
+
+def _text(label: str, hint: str = "", limit: int = TEXT_LIMIT) -> StringField:
+    return StringField(label, description=hint, widget=GovTextArea(),
+                       validators=[Length(max=limit, message=f"{label} must be {limit:,} characters or fewer")])
+
+
+class BidForm(FlaskForm):
+    version = HiddenField()
+    title = StringField("Bid title", widget=GovTextInput(),
+                        validators=[Length(max=200, message="Bid title must be 200 characters or fewer")])
+    local_issue = _text("The local issue this bid answers", "What is happening, where, and how you know (for example police or council data).")
+    activities = _text("What will be done", "The activities, who will deliver them, and when.")
+    location = StringField("Where", description="The area or ward.", widget=GovTextInput(),
+                           validators=[Length(max=300, message="Where must be 300 characters or fewer")])
+    theme = RadioField("Theme", choices=list(THEMES.items()), widget=GovRadioInput(), validators=[Optional()],
+                       validate_choice=True)
+    start_date = GovDateField("Start date", optional=True, description="For example, 1 6 2026")
+    end_date = GovDateField("End date", optional=True, description="For example, 31 3 2027")
+    outputs = _text("Expected outputs", "What the work will produce: for example 40 bikes marked, 2 cameras installed.")
+    outcomes = _text("Expected outcomes", "The difference it will make, and how you will measure it.")
+    budget_lines = FieldList(FormField(BudgetLineForm), min_entries=3, max_entries=30)
+    other_funding = _text("Other funding", "Other money for this work, where from, and whether it is confirmed. Write 'None' if there is none.", 2000)
+    other_funding_pence = MoneyField("Amount of other funding", optional=True)
+    declaration = BooleanField(
+        "I confirm that the information in this bid is correct and that I am authorised to submit it for my organisation",
+        widget=GovCheckboxInput(),
+    )
+    save = SubmitField("Save as draft", widget=GovSubmitInput())
+    add_line = SubmitField("Add another budget line", widget=GovSubmitInput())
+    submit = SubmitField("Submit bid", widget=GovSubmitInput())
+
+
+class WithdrawForm(FlaskForm):
+    reason = StringField("Why are you withdrawing this bid? (optional)", widget=GovTextArea(),
+                         validators=[Length(max=2000, message="Reason must be 2,000 characters or fewer")])
+    submit = SubmitField("Withdraw bid", widget=GovSubmitInput())
