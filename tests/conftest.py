@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
@@ -59,8 +60,21 @@ def app(tmp_path: Any, database_uri_base: str | None) -> Iterator[Flask]:
         db.engine.dispose()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context, as on a real server.
+
+    The `app` fixture keeps a context open for the test's own database work; without this,
+    requests would share its `g` (and so Flask-Login's cached user) with each other.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture()
 def client(app: Flask) -> FlaskClient:
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 

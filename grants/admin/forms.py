@@ -1,0 +1,216 @@
+"""Forms for the admin area. They parse what was typed; the rules live in grants.administration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
+    GovPasswordInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import BooleanField, PasswordField, RadioField, SelectField, StringField, SubmitField
+from wtforms.validators import Email, InputRequired, Length, StopValidation, ValidationError
+
+from grants.forms import GovDateField, MoneyField
+from grants.models import FUNDING_SOURCES, ORG_TYPES, ROLE_NAMES
+
+
+class WholeNumberField(StringField):
+    """A whole number typed into a text box; a clear message instead of WTForms' "Not a valid integer"."""
+
+    widget = GovTextInput()
+
+    def __init__(self, label: str | None = None, validators: Any = None, *, required_message: str,
+                 invalid_message: str, **kwargs: Any) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.required_message = required_message
+        self.invalid_message = invalid_message
+        self.parse_error: str | None = None
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        text = (valuelist[0] if valuelist else "").strip().replace(",", "")
+        self.parse_error = None
+        if not text:
+            self.data = None
+        elif text.isascii() and text.isdigit() and len(text) <= 9:
+            self.data = int(text)
+        else:
+            self.data = None
+            self.parse_error = self.invalid_message
+
+    def pre_validate(self, form: Any) -> None:
+        if self.parse_error:
+            raise StopValidation(self.parse_error)
+        if self.data is None:
+            raise StopValidation(self.required_message)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else str(self.data)
+
+
+def _choices(mapping: dict[str, str]) -> list[tuple[str, str]]:
+    return list(mapping.items())
+
+
+class FundForm(FlaskForm):
+    name = StringField("Name", widget=GovTextInput(), validators=[
+        InputRequired("Enter the name of the fund"),
+        Length(max=200, message="The name must be 200 characters or fewer"),
+    ])
+    description = StringField("Description (optional)", widget=GovTextArea(),
+                              description="What the fund is for and who may bid. Applicants see this.",
+                              validators=[Length(max=5000, message="The description must be 5,000 characters or fewer")])
+    funding_source = RadioField("Where does the money come from?", choices=_choices(FUNDING_SOURCES),
+                                description="This decides which government returns the fund's grants appear in.",
+                                widget=GovRadioInput(), validate_choice=False,
+                                validators=[InputRequired("Select where the fund's money comes from")])
+    monitoring_due_days = WholeNumberField(
+        "Monitoring returns are due how many days after each period ends?",
+        description="Usually 31. Between 0 and 365.",
+        default=31,
+        required_message="Enter how many days after each period monitoring returns are due",
+        invalid_message="Monitoring due days must be a whole number, like 31",
+    )
+    submit = SubmitField("Save fund", widget=GovSubmitInput())
+
+    def validate_funding_source(self, field: RadioField) -> None:
+        if field.data not in FUNDING_SOURCES:
+            raise ValidationError("Select where the fund's money comes from")
+
+
+class FundYearForm(FlaskForm):
+    year_start = WholeNumberField(
+        "Financial year",
+        description="The year it starts in: for example 2026 for 2026-27 (1 April 2026 to 31 March 2027).",
+        required_message="Enter the year the financial year starts, like 2026",
+        invalid_message="Enter the year the financial year starts as 4 digits, like 2026",
+    )
+    budget_pence = MoneyField("Budget", required_message="Enter the budget",
+                              description="The most that can be awarded from this fund in the year.")
+    per_bid_cap_pence = MoneyField("Per-bid cap", required_message="Enter the per-bid cap",
+                                   description="The most one bid can ask for, for example £5,000.")
+    per_applicant_cap_pence = MoneyField("Per-applicant cap (optional)", optional=True,
+                                         description="The most one organisation can be awarded in the year. "
+                                                     "Leave empty for no limit.")
+    delegation_limit_pence = MoneyField("Delegation limit", required_message="Enter the delegation limit",
+                                        description="Officers can approve awards up to this amount; "
+                                                    "above it an approver decides. £0 means every award "
+                                                    "needs an approver.")
+    opens_on = GovDateField("Opening date", description="The first day bids can be submitted. For example, 1 4 2026")
+    closes_on = GovDateField("Closing date", description="The last day bids can be submitted. For example, 31 1 2027")
+    submit = SubmitField("Save financial year", widget=GovSubmitInput())
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField("Name", widget=GovTextInput(), validators=[
+        InputRequired("Enter the name of the organisation"),
+        Length(max=200, message="The name must be 200 characters or fewer"),
+    ])
+    org_type = RadioField("Type of organisation", choices=_choices(ORG_TYPES), widget=GovRadioInput(),
+                          validate_choice=False, validators=[InputRequired("Select the type of organisation")])
+    org_identifier = StringField(
+        "Organisation identifier (optional)",
+        description="The org-id code used in open data: GB-LAE- and the council code for a council, "
+                    "GB-CHC- and the number for a charity, GB-COH- for a company, for example GB-LAE-CAB.",
+        widget=GovTextInput(),
+        validators=[Length(max=100, message="The organisation identifier must be 100 characters or fewer")],
+    )
+    submit = SubmitField("Save organisation", widget=GovSubmitInput())
+
+    def validate_org_type(self, field: RadioField) -> None:
+        if field.data not in ORG_TYPES:
+            raise ValidationError("Select the type of organisation")
+
+
+class EditOrganisationForm(OrganisationForm):
+    active = BooleanField("Active", description="Inactive organisations cannot be given new users.",
+                          widget=GovCheckboxInput())
+
+
+def _role_field() -> RadioField:
+    return RadioField("Role", choices=_choices(ROLE_NAMES), widget=GovRadioInput(), validate_choice=False,
+                      validators=[InputRequired("Select a role")])
+
+
+def _organisation_field() -> SelectField:
+    return SelectField("Organisation", widget=GovSelect(), validate_choice=False,
+                       description="Required for applicants: they can only see their organisation's bids.")
+
+
+class _UserFormBase(FlaskForm):
+    def validate_role(self, field: RadioField) -> None:
+        if field.data not in ROLE_NAMES:
+            raise ValidationError("Select a role")
+
+    def validate_organisation_id(self, field: SelectField) -> None:
+        if field.data not in {value for value, _label in field.choices}:
+            raise ValidationError("Select an organisation from the list")
+
+    @property
+    def organisation_value(self) -> int | None:
+        data = self.organisation_id.data  # type: ignore[attr-defined]
+        return int(data) if data else None
+
+
+class NewUserForm(_UserFormBase):
+    email = StringField("Email address", widget=GovTextInput(), validators=[
+        InputRequired("Enter an email address"),
+        Length(max=254, message="The email address must be 254 characters or fewer"),
+        Email("Enter an email address in the correct format, like name@example.com"),
+    ])
+    name = StringField("Full name", widget=GovTextInput(), validators=[
+        InputRequired("Enter the person's full name"),
+        Length(max=200, message="The name must be 200 characters or fewer"),
+    ])
+    role = _role_field()
+    organisation_id = _organisation_field()
+    password = PasswordField(
+        "Initial password", widget=GovPasswordInput(),
+        description="At least 12 characters. Give it to the person privately; they can change it with "
+                    "'I have forgotten my password'.",
+        validators=[InputRequired("Enter an initial password")],
+    )
+    submit = SubmitField("Create user", widget=GovSubmitInput())
+
+
+class EditUserForm(_UserFormBase):
+    name = StringField("Full name", widget=GovTextInput(), validators=[
+        InputRequired("Enter the person's full name"),
+        Length(max=200, message="The name must be 200 characters or fewer"),
+    ])
+    role = _role_field()
+    organisation_id = _organisation_field()
+    active = BooleanField("Active", description="A deactivated user cannot sign in, and is signed out at once.",
+                          widget=GovCheckboxInput())
+    submit = SubmitField("Save user", widget=GovSubmitInput())
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField("New password", widget=GovPasswordInput(),
+                             description="At least 12 characters. A few unrelated words make a strong password.",
+                             validators=[InputRequired("Enter a new password")])
+    confirm = PasswordField("Confirm new password", widget=GovPasswordInput(),
+                            validators=[InputRequired("Confirm the new password")])
+    submit = SubmitField("Set password", widget=GovSubmitInput())
+
+    def validate_confirm(self, field: PasswordField) -> None:
+        if self.password.data and field.data != self.password.data:
+            raise ValidationError("The passwords do not match")
+
+
+class UserFilterForm(FlaskForm):
+    """Filters for the user list, read from the query string."""
+
+    class Meta:
+        csrf = False
+
+    role = SelectField("Role", widget=GovSelect(), validate_choice=False)
+    organisation = SelectField("Organisation", widget=GovSelect(), validate_choice=False)

@@ -1,0 +1,792 @@
+"""The admin area: funds and fund-years, organisations, users, the outbox; who may reach it; the audit trail."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from flask import Flask, url_for
+from flask.testing import FlaskClient
+from sqlalchemy import select, text
+
+from grants import administration as rules
+from grants.extensions import db
+from grants.mail import queue_email
+from grants.models import AuditEvent, Bid, Fund, FundYear, Organisation, OutboxEmail, User
+from grants.passwords import verify_password
+from tests.conftest import PASSWORD, World, error_messages, field_error, page, sign_in
+
+NEW_PASSWORD = "violet-kettle-harbour-lantern"
+
+
+def officer_home(app: Flask) -> str:
+    with app.test_request_context():
+        return url_for("assessment.index")
+
+
+def isolated(app: Flask, call: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run one request in its own app context, as a real server does.
+
+    The app fixture keeps one app context open for the whole test and Flask reuses it for
+    requests, so Flask-Login's per-request cache of the signed-in user (g._login_user) would
+    otherwise carry over from one test client to another."""
+    with app.app_context():
+        return call(*args, **kwargs)
+
+
+def get(app: Flask, client: FlaskClient, url: str) -> Any:
+    return isolated(app, client.get, url)
+
+
+def post(app: Flask, client: FlaskClient, url: str, **kwargs: Any) -> Any:
+    return isolated(app, client.post, url, **kwargs)
+
+
+def events(action: str) -> list[AuditEvent]:
+    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)))
+
+
+def flash_text(response: Any) -> str:
+    return " ".join(node.get_text(" ", strip=True) for node in page(response).select(".govuk-notification-banner"))
+
+
+def fund_form(**overrides: Any) -> dict[str, Any]:
+    data = {"name": "Youth Fund", "description": "Grass-roots money for young people",
+            "funding_source": "opcc", "monitoring_due_days": "31"}
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def fund_year_form(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "year_start": "2030",
+        "budget_pence": "£30,000",
+        "per_bid_cap_pence": "5000",
+        "per_applicant_cap_pence": "",
+        "delegation_limit_pence": "2,500.50",
+        "opens_on": ["1", "4", "2030"],
+        "closes_on": ["31", "1", "2031"],
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def org_form(**overrides: Any) -> dict[str, Any]:
+    data = {"name": "Safer Peterborough Partnership", "org_type": "csp", "org_identifier": "GB-LAE-PTE"}
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def user_form(world: World, **overrides: Any) -> dict[str, Any]:
+    data = {"email": "New.Person@Fenland.example", "name": "New Person", "role": "applicant",
+            "organisation_id": str(world.csp.id), "password": NEW_PASSWORD}
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def edit_user_form(user: User, **overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {"name": user.name, "role": user.role,
+                            "organisation_id": str(user.organisation_id or ""), "active": "y"}
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+# Who may reach the admin area ----------------------------------------------------------------
+
+ADMIN_PAGES = [
+    ("GET", "/admin/"),
+    ("GET", "/admin/funds"),
+    ("GET", "/admin/funds/new"),
+    ("POST", "/admin/funds/new"),
+    ("GET", "/admin/funds/{fund}/edit"),
+    ("POST", "/admin/funds/{fund}/edit"),
+    ("GET", "/admin/funds/{fund}/years/new"),
+    ("POST", "/admin/funds/{fund}/years/new"),
+    ("GET", "/admin/fund-years/{fund_year}/edit"),
+    ("POST", "/admin/fund-years/{fund_year}/edit"),
+    ("GET", "/admin/organisations"),
+    ("GET", "/admin/organisations/new"),
+    ("POST", "/admin/organisations/new"),
+    ("GET", "/admin/organisations/{org}/edit"),
+    ("POST", "/admin/organisations/{org}/edit"),
+    ("GET", "/admin/users"),
+    ("GET", "/admin/users/new"),
+    ("POST", "/admin/users/new"),
+    ("GET", "/admin/users/{user}/edit"),
+    ("POST", "/admin/users/{user}/edit"),
+    ("GET", "/admin/users/{user}/password"),
+    ("POST", "/admin/users/{user}/password"),
+    ("GET", "/admin/outbox"),
+    ("GET", "/admin/outbox/{email}"),
+]
+
+
+def _url(template: str, world: World, email_id: int) -> str:
+    return template.format(fund=world.scf.id, fund_year=world.scf_year.id, org=world.csp.id,
+                           user=world.user("officer").id, email=email_id)
+
+
+@pytest.fixture()
+def email_id(world: World) -> int:
+    message = queue_email("someone@example.com", "Hello", "Body text")
+    db.session.commit()
+    return message.id
+
+
+@pytest.mark.parametrize("role", ["applicant", "officer", "approver", "finance"])
+def test_other_roles_are_refused_every_admin_page(app: Flask, as_role, world: World, email_id: int, role: str) -> None:
+    client = as_role(role)
+    before = db.session.scalar(select(db.func.count(AuditEvent.id)))
+    for method, template in ADMIN_PAGES:
+        response = isolated(app, client.open, _url(template, world, email_id), method=method,
+                            data=user_form(world) | fund_form() | {"active": ""})
+        assert response.status_code == 403, (method, template)
+    # Nothing was changed or created by the refused requests.
+    after = db.session.scalar(select(db.func.count(AuditEvent.id)))
+    assert after == before
+    db.session.refresh(world.user("officer"))
+    assert world.user("officer").active and world.user("officer").name == "Officer Person"
+
+
+def test_signed_out_users_are_sent_to_sign_in(app: Flask, client: FlaskClient, world: World, email_id: int) -> None:
+    for method, template in ADMIN_PAGES:
+        response = isolated(app, client.open, _url(template, world, email_id), method=method, data=fund_form())
+        assert response.status_code == 302, (method, template)
+        assert response.headers["Location"].startswith("/sign-in"), (method, template)
+    assert db.session.scalar(select(Fund).where(Fund.name == "Youth Fund")) is None
+
+
+def test_admin_sees_every_page(as_role, world: World, email_id: int) -> None:
+    client = as_role("admin")
+    for method, template in ADMIN_PAGES:
+        if method == "GET":
+            response = client.get(_url(template, world, email_id))
+            assert response.status_code == 200, template
+            soup = page(response)
+            assert soup.title.get_text().strip().endswith("OPCC Grants") and soup.h1.get_text(strip=True)
+            for form in soup.select("main form"):
+                assert form.has_attr("novalidate"), template
+
+
+@pytest.mark.parametrize("url", ["/admin/funds/999/edit", "/admin/funds/999/years/new", "/admin/fund-years/999/edit",
+                                 "/admin/organisations/999/edit", "/admin/users/999/edit", "/admin/users/999/password",
+                                 "/admin/outbox/999"])
+def test_wrong_ids_are_404(as_role, world: World, url: str) -> None:
+    client = as_role("admin")
+    assert client.get(url).status_code == 404
+    assert client.post(url, data={}).status_code in (404, 405)
+
+
+def test_forms_carry_a_csrf_token_and_posts_without_one_are_refused(app: Flask, as_role, world: World) -> None:
+    client = as_role("admin")
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        soup = page(client.get("/admin/funds/new"))
+        assert soup.select_one("form input[name=csrf_token]")["value"]
+        response = client.post("/admin/funds/new", data=fund_form())
+        assert response.status_code == 400
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert db.session.scalar(select(Fund).where(Fund.name == "Youth Fund")) is None
+
+
+def test_dashboard_links_to_each_area(as_role, world: World) -> None:
+    soup = page(as_role("admin").get("/admin/"))
+    hrefs = {a["href"] for a in soup.select("main a")}
+    assert {"/admin/funds", "/admin/organisations", "/admin/users", "/admin/outbox"} <= hrefs
+
+
+# Funds ---------------------------------------------------------------------------------------
+
+
+def test_create_and_edit_a_fund(as_role, world: World) -> None:
+    client = as_role("admin")
+    soup = page(client.get("/admin/funds/new"))
+    assert soup.find(id="monitoring_due_days")["value"] == "31"
+    labels = [label.get_text(strip=True) for label in soup.select(".govuk-radios__label")]
+    assert labels == ["OPCC", "Ministry of Justice", "Home Office"]
+
+    response = client.post("/admin/funds/new", data=fund_form(funding_source="home_office"))
+    assert response.status_code == 302 and response.headers["Location"] == "/admin/funds"
+    fund = db.session.scalar(select(Fund).where(Fund.name == "Youth Fund"))
+    assert (fund.funding_source, fund.monitoring_due_days, fund.description) == (
+        "home_office", 31, "Grass-roots money for young people")
+    listing = client.get("/admin/funds")
+    assert "Youth Fund has been created" in flash_text(listing)
+    section = page(listing).find(attrs={"data-testid": f"fund-{fund.id}"})
+    assert "Home Office" in section.get_text() and "no financial years yet" in section.get_text()
+
+    [created] = events("fund.created")
+    assert created.actor_id == world.user("admin").id and created.object_id == fund.id
+    assert created.details["name"] == {"from": None, "to": "Youth Fund"}
+
+    # The edit form shows what is saved.
+    soup = page(client.get(f"/admin/funds/{fund.id}/edit"))
+    assert soup.find(id="name")["value"] == "Youth Fund"
+    assert soup.find("input", attrs={"name": "funding_source", "value": "home_office"}).has_attr("checked")
+
+    response = client.post(f"/admin/funds/{fund.id}/edit",
+                           data=fund_form(name="Youth Fund 2", funding_source="moj", monitoring_due_days="0"))
+    assert response.status_code == 302
+    db.session.refresh(fund)
+    assert (fund.name, fund.funding_source, fund.monitoring_due_days) == ("Youth Fund 2", "moj", 0)
+    [updated] = events("fund.updated")
+    assert updated.details == {
+        "name": {"from": "Youth Fund", "to": "Youth Fund 2"},
+        "funding_source": {"from": "home_office", "to": "moj"},
+        "monitoring_due_days": {"from": 31, "to": 0},
+    }
+
+    # Saving without changes records nothing.
+    client.post(f"/admin/funds/{fund.id}/edit", data=fund_form(name="Youth Fund 2", funding_source="moj",
+                                                               monitoring_due_days="0"))
+    assert len(events("fund.updated")) == 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"name": ""}, "name", "Enter the name of the fund"),
+        ({"name": "   "}, "name", "Enter the name of the fund"),
+        ({"name": "x" * 201}, "name", "The name must be 200 characters or fewer"),
+        ({"name": "safer communities FUND"}, "name", "There is already a fund called safer communities FUND"),
+        ({"funding_source": None}, "funding_source", "Select where the fund's money comes from"),
+        ({"funding_source": "lottery"}, "funding_source", "Select where the fund's money comes from"),
+        ({"monitoring_due_days": ""}, "monitoring_due_days",
+         "Enter how many days after each period monitoring returns are due"),
+        ({"monitoring_due_days": "366"}, "monitoring_due_days", "Monitoring due days must be between 0 and 365"),
+        ({"monitoring_due_days": "-1"}, "monitoring_due_days", "Monitoring due days must be a whole number, like 31"),
+        ({"monitoring_due_days": "thirty"}, "monitoring_due_days",
+         "Monitoring due days must be a whole number, like 31"),
+    ],
+)
+def test_fund_validation(as_role, world: World, overrides: dict[str, Any], field: str, message: str) -> None:
+    client = as_role("admin")
+    response = client.post("/admin/funds/new", data=fund_form(**overrides))
+    assert response.status_code == 200
+    assert field_error(response, field) == message
+    assert error_messages(response) == [message]
+    assert page(response).title.get_text().startswith("Error:")
+    assert db.session.scalar(select(db.func.count(Fund.id))) == 1
+    assert events("fund.created") == []
+
+
+def test_renaming_a_fund_to_another_funds_name_is_a_field_error(as_role, world: World) -> None:
+    client = as_role("admin")
+    client.post("/admin/funds/new", data=fund_form())
+    youth = db.session.scalar(select(Fund).where(Fund.name == "Youth Fund"))
+    response = client.post(f"/admin/funds/{youth.id}/edit", data=fund_form(name="Safer Communities Fund"))
+    assert field_error(response, "name") == "There is already a fund called Safer Communities Fund"
+    # Keeping its own name is not a clash.
+    response = client.post(f"/admin/funds/{youth.id}/edit", data=fund_form(description="New words"))
+    assert response.status_code == 302
+    db.session.refresh(youth)
+    assert youth.description == "New words"
+
+
+def test_a_name_clash_only_the_database_sees_is_a_field_error(app: Flask, world: World, monkeypatch) -> None:
+    """Two admins saving the same name at once: the unique constraint catches it, not a 500."""
+    real = rules._same_name
+    calls = []
+
+    def misses_first_time(*args: Any) -> bool:
+        calls.append(args)
+        return False if len(calls) == 1 else real(*args)
+
+    monkeypatch.setattr(rules, "_same_name", misses_first_time)
+    values = rules.FundValues(name="Safer Communities Fund", description="", funding_source="opcc",
+                              monitoring_due_days=31)
+    fund, problems = rules.create_fund(world.user("admin"), values)
+    assert fund is None
+    assert problems == {"name": "There is already a fund called Safer Communities Fund"}
+    assert db.session.scalar(select(db.func.count(Fund.id))) == 1
+
+
+# Fund-years ----------------------------------------------------------------------------------
+
+
+def test_add_and_edit_a_fund_year(as_role, world: World) -> None:
+    client = as_role("admin")
+    response = client.post(f"/admin/funds/{world.scf.id}/years/new", data=fund_year_form(per_applicant_cap_pence="10000"))
+    assert response.status_code == 302
+    fund_year = db.session.scalar(select(FundYear).where(FundYear.fund_id == world.scf.id, FundYear.year_start == 2030))
+    assert (fund_year.budget_pence, fund_year.per_bid_cap_pence, fund_year.per_applicant_cap_pence,
+            fund_year.delegation_limit_pence, fund_year.committed_pence) == (30_000_00, 5_000_00, 10_000_00, 2_500_50, 0)
+    assert (fund_year.opens_on, fund_year.closes_on) == (date(2030, 4, 1), date(2031, 1, 31))
+
+    listing = client.get("/admin/funds")
+    assert "Safer Communities Fund 2030-31 has been added" in flash_text(listing)
+    row = next(tr for tr in page(listing).select("tr") if tr.th and tr.th.get_text(strip=True) == "2030-31")
+    cells = [td.get_text(strip=True) for td in row.select("td")]
+    assert cells[:6] == ["£30,000.00", "£0.00", "£5,000.00", "£10,000.00", "£2,500.50", "1 April 2030 to 31 January 2031"]
+
+    [created] = events("fund_year.created")
+    assert created.object_type == "fund_year" and created.object_id == fund_year.id
+    assert created.details["budget_pence"] == {"from": None, "to": 30_000_00}
+    assert created.details["closes_on"] == {"from": None, "to": "2031-01-31"}
+
+    # The edit form is filled in from the record.
+    soup = page(client.get(f"/admin/fund-years/{fund_year.id}/edit"))
+    assert soup.find(id="budget_pence")["value"] == "30000"
+    assert soup.find(id="delegation_limit_pence")["value"] == "2500.50"
+    assert soup.find(id="opens_on-day")["value"] == "01" and soup.find(id="opens_on-year")["value"] == "2030"
+
+    response = client.post(f"/admin/fund-years/{fund_year.id}/edit",
+                           data=fund_year_form(budget_pence="40000", per_applicant_cap_pence="",
+                                               delegation_limit_pence="0"))
+    assert response.status_code == 302
+    db.session.refresh(fund_year)
+    assert (fund_year.budget_pence, fund_year.per_applicant_cap_pence, fund_year.delegation_limit_pence) == (
+        40_000_00, None, 0)
+    [updated] = events("fund_year.updated")
+    assert updated.details == {
+        "budget_pence": {"from": 30_000_00, "to": 40_000_00},
+        "per_applicant_cap_pence": {"from": 10_000_00, "to": None},
+        "delegation_limit_pence": {"from": 2_500_50, "to": 0},
+    }
+
+
+def test_delegation_limit_may_exceed_the_per_bid_cap(as_role, world: World) -> None:
+    client = as_role("admin")
+    response = client.post(f"/admin/fund-years/{world.scf_year.id}/edit", data=fund_year_form(
+        year_start=str(world.scf_year.year_start), delegation_limit_pence="9000"))
+    assert response.status_code == 302
+    db.session.refresh(world.scf_year)
+    assert world.scf_year.delegation_limit_pence == 9_000_00
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"closes_on": ["31", "3", "2030"]}, "closes_on", "The closing date must be the same as or after the opening date"),
+        ({"per_bid_cap_pence": "30000.01"}, "per_bid_cap_pence", "The per-bid cap cannot be more than the budget"),
+        ({"per_bid_cap_pence": "0"}, "per_bid_cap_pence", "The per-bid cap must be more than £0"),
+        ({"per_applicant_cap_pence": "0.00"}, "per_applicant_cap_pence",
+         "The per-applicant cap must be more than £0, or left empty for no cap"),
+        ({"delegation_limit_pence": "-5"}, "delegation_limit_pence", "Amount must not be negative"),
+        ({"budget_pence": "-1"}, "budget_pence", "Amount must not be negative"),
+        ({"budget_pence": "12.345"}, "budget_pence", "Amount must not have more than two decimal places (pence)"),
+        ({"budget_pence": "lots"}, "budget_pence", "Enter an amount in pounds, like 5000 or £5,000.50"),
+        ({"budget_pence": ""}, "budget_pence", "Enter the budget"),
+        ({"per_bid_cap_pence": ""}, "per_bid_cap_pence", "Enter the per-bid cap"),
+        ({"delegation_limit_pence": ""}, "delegation_limit_pence", "Enter the delegation limit"),
+        ({"year_start": ""}, "year_start", "Enter the year the financial year starts, like 2026"),
+        ({"year_start": "2030-31"}, "year_start", "Enter the year the financial year starts as 4 digits, like 2026"),
+        ({"year_start": "1999"}, "year_start", "Enter the year the financial year starts, between 2000 and 2099"),
+        ({"opens_on": ["", "", ""]}, "opens_on", "Enter the opening date"),
+        ({"opens_on": ["31", "2", "2030"]}, "opens_on", "The opening date must be a real date, like 27 3 2026"),
+        ({"closes_on": ["31", "", "2031"]}, "closes_on", "The closing date must include a month"),
+    ],
+)
+def test_fund_year_validation(as_role, world: World, overrides: dict[str, Any], field: str, message: str) -> None:
+    client = as_role("admin")
+    response = client.post(f"/admin/funds/{world.scf.id}/years/new", data=fund_year_form(**overrides))
+    assert response.status_code == 200
+    assert field_error(response, field) == message
+    assert message in error_messages(response)
+    assert db.session.scalar(select(FundYear).where(FundYear.year_start == 2030)) is None
+    assert events("fund_year.created") == []
+
+
+def test_duplicate_financial_year_is_refused(as_role, world: World) -> None:
+    client = as_role("admin")
+    year = world.scf_year.year_start
+    response = client.post(f"/admin/funds/{world.scf.id}/years/new", data=fund_year_form(year_start=str(year)))
+    assert field_error(response, "year_start") == f"The Safer Communities Fund already has a {world.scf_year.label} year"
+    # Moving another year onto it is refused too.
+    response = client.post(f"/admin/fund-years/{world.closed_year.id}/edit", data=fund_year_form(year_start=str(year)))
+    assert field_error(response, "year_start") == f"The Safer Communities Fund already has a {world.scf_year.label} year"
+    # The same year in a different fund is fine.
+    client.post("/admin/funds/new", data=fund_form())
+    youth = db.session.scalar(select(Fund).where(Fund.name == "Youth Fund"))
+    response = client.post(f"/admin/funds/{youth.id}/years/new", data=fund_year_form(year_start=str(year)))
+    assert response.status_code == 302
+
+
+def test_budget_cannot_drop_below_what_is_committed(as_role, world: World) -> None:
+    client = as_role("admin")
+    fund_year = world.scf_year
+    fund_year.committed_pence = 12_500_00
+    db.session.commit()
+    soup = page(client.get(f"/admin/fund-years/{fund_year.id}/edit"))
+    assert "£12,500.00 is already committed" in soup.find(attrs={"data-testid": "committed"}).get_text()
+    form = fund_year_form(year_start=str(fund_year.year_start), budget_pence="12,499.99")
+    response = client.post(f"/admin/fund-years/{fund_year.id}/edit", data=form)
+    assert field_error(response, "budget_pence") == (
+        "The budget cannot be less than the £12,500.00 already committed to approved awards")
+    db.session.refresh(fund_year)
+    assert fund_year.budget_pence == 20_000_00 and events("fund_year.updated") == []
+    # Exactly what is committed is allowed.
+    response = client.post(f"/admin/fund-years/{fund_year.id}/edit", data=form | {"budget_pence": "12500"})
+    assert response.status_code == 302
+    db.session.refresh(fund_year)
+    assert fund_year.budget_pence == 12_500_00
+
+
+def test_budget_cut_racing_an_award_is_a_field_error_not_an_overspend(app: Flask, world: World) -> None:
+    """An award is committed (by another connection) after the admin's page loaded the fund-year."""
+    fund_year = db.session.get(FundYear, world.scf_year.id)
+    assert fund_year.committed_pence == 0
+    with db.engine.begin() as other:
+        other.execute(text("UPDATE fund_year SET committed_pence = 1500000 WHERE id = :id"),
+                      {"id": fund_year.id})
+    values = rules.FundYearValues(year_start=fund_year.year_start, budget_pence=10_000_00, per_bid_cap_pence=5_000_00,
+                                  per_applicant_cap_pence=None, delegation_limit_pence=2_500_00,
+                                  opens_on=fund_year.opens_on, closes_on=fund_year.closes_on)
+    changed, problems = rules.update_fund_year(world.user("admin"), fund_year, values)
+    assert not changed
+    assert problems == {"budget_pence": "The budget cannot be less than the £15,000.00 already committed to approved awards"}
+    db.session.rollback()
+    fresh = db.session.get(FundYear, world.scf_year.id)
+    assert (fresh.budget_pence, fresh.committed_pence) == (20_000_00, 15_000_00)
+
+
+def test_year_of_a_fund_year_with_bids_cannot_change(as_role, world: World) -> None:
+    db.session.add(Bid(organisation_id=world.csp.id, fund_year_id=world.closed_year.id,
+                       created_by_id=world.user("applicant").id))
+    db.session.commit()
+    client = as_role("admin")
+    response = client.post(f"/admin/fund-years/{world.closed_year.id}/edit", data=fund_year_form(year_start="2040"))
+    assert field_error(response, "year_start") == "The financial year cannot be changed because bids have been made to it"
+    # Other details can still change.
+    year = str(world.closed_year.year_start)
+    response = client.post(f"/admin/fund-years/{world.closed_year.id}/edit", data=fund_year_form(year_start=year))
+    assert response.status_code == 302
+
+
+# Organisations -------------------------------------------------------------------------------
+
+
+def test_create_and_edit_an_organisation(as_role, world: World) -> None:
+    client = as_role("admin")
+    response = client.post("/admin/organisations/new", data=org_form(org_identifier=" gb-lae-PTE "))
+    assert response.status_code == 302
+    org = db.session.scalar(select(Organisation).where(Organisation.name == "Safer Peterborough Partnership"))
+    assert (org.org_type, org.org_identifier, org.active) == ("csp", "GB-LAE-PTE", True)
+    listing = client.get("/admin/organisations")
+    assert "Safer Peterborough Partnership has been added" in flash_text(listing)
+    row = next(tr for tr in page(listing).select("tbody tr") if "Safer Peterborough" in tr.th.get_text())
+    assert [td.get_text(strip=True) for td in row.select("td")][:4] == [
+        "Community Safety Partnership", "GB-LAE-PTE", "0", "Active"]
+    [created] = events("organisation.created")
+    assert created.details["org_identifier"] == {"from": None, "to": "GB-LAE-PTE"}
+
+    soup = page(client.get(f"/admin/organisations/{org.id}/edit"))
+    assert soup.find(id="active").has_attr("checked")
+    response = client.post(f"/admin/organisations/{org.id}/edit",
+                           data=org_form(org_type="other", org_identifier="", active=""))
+    assert response.status_code == 302
+    db.session.refresh(org)
+    assert (org.org_type, org.org_identifier, org.active) == ("other", None, False)
+    [updated] = events("organisation.updated")
+    assert updated.details == {"org_type": {"from": "csp", "to": "other"},
+                               "org_identifier": {"from": "GB-LAE-PTE", "to": None},
+                               "active": {"from": True, "to": False}}
+
+
+@pytest.mark.parametrize("identifier", ["GB-CHC-1234567", "GB-COH-01234567", "GB-LAE-CAB", "360G-opcccambs-FCSP",
+                                        "XI-PB-123456"])
+def test_org_identifier_accepts_org_id_codes(as_role, world: World, identifier: str) -> None:
+    response = as_role("admin").post("/admin/organisations/new", data=org_form(org_identifier=identifier))
+    assert response.status_code == 302
+    assert db.session.scalar(select(Organisation.org_identifier).where(Organisation.name == org_form()["name"])) == identifier
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"name": ""}, "name", "Enter the name of the organisation"),
+        ({"name": "fenland csp"}, "name", "There is already an organisation called fenland csp"),
+        ({"org_type": None}, "org_type", "Select the type of organisation"),
+        ({"org_type": "council"}, "org_type", "Select the type of organisation"),
+        ({"org_identifier": "1234567"}, "org_identifier", rules.ORG_ID_PROBLEM),
+        ({"org_identifier": "GB-CHC"}, "org_identifier", rules.ORG_ID_PROBLEM),
+        ({"org_identifier": "Fenland council"}, "org_identifier", rules.ORG_ID_PROBLEM),
+        ({"org_identifier": "GB-CHC-<script>"}, "org_identifier", rules.ORG_ID_PROBLEM),
+    ],
+)
+def test_organisation_validation(as_role, world: World, overrides: dict[str, Any], field: str, message: str) -> None:
+    response = as_role("admin").post("/admin/organisations/new", data=org_form(**overrides))
+    assert response.status_code == 200
+    assert field_error(response, field) == message
+    assert error_messages(response) == [message]
+    assert db.session.scalar(select(db.func.count(Organisation.id))) == 3
+
+
+def test_renaming_an_organisation_to_another_name_in_use(as_role, world: World) -> None:
+    response = as_role("admin").post(f"/admin/organisations/{world.csp.id}/edit",
+                                     data=org_form(name="Huntingdonshire CSP", active="y"))
+    assert field_error(response, "name") == "There is already an organisation called Huntingdonshire CSP"
+
+
+# Users ---------------------------------------------------------------------------------------
+
+
+def test_create_a_user(as_role, world: World, client: FlaskClient) -> None:
+    admin = as_role("admin")
+    soup = page(admin.get("/admin/users/new"))
+    assert [label.get_text(strip=True) for label in soup.select(".govuk-radios__label")] == [
+        "Applicant (grantee organisation)", "Commissioning officer", "Approver", "Finance", "Administrator"]
+    options = [option.get_text(strip=True) for option in soup.select("#organisation_id option")]
+    assert options == ["No organisation", "Fenland CSP", "Huntingdonshire CSP", "OPCC"]
+
+    response = admin.post("/admin/users/new", data=user_form(world))
+    assert response.status_code == 302
+    user = db.session.scalar(select(User).where(User.email == "new.person@fenland.example"))
+    assert (user.name, user.role, user.organisation_id, user.active) == ("New Person", "applicant", world.csp.id, True)
+    assert verify_password(user.password_hash, NEW_PASSWORD)
+    assert "An account has been created for New Person" in flash_text(admin.get("/admin/users"))
+
+    [created] = events("user.created")
+    assert created.object_id == user.id and created.actor_id == world.user("admin").id
+    assert created.details["role"] == {"from": None, "to": "applicant"}
+    assert NEW_PASSWORD not in str(created.details) + created.note and "password" not in str(created.details)
+
+    # The new user can sign in with that password.
+    admin.post("/sign-out")
+    response = admin.post("/sign-in", data={"email": "new.person@fenland.example", "password": NEW_PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"] == "/bids/"
+
+
+def test_staff_user_needs_no_organisation(as_role, world: World) -> None:
+    response = as_role("admin").post("/admin/users/new", data=user_form(
+        world, email="fin2@opcc.example", role="finance", organisation_id=""))
+    assert response.status_code == 302
+    user = db.session.scalar(select(User).where(User.email == "fin2@opcc.example"))
+    assert user.role == "finance" and user.organisation_id is None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"email": ""}, "email", "Enter an email address"),
+        ({"email": "not-an-email"}, "email", "Enter an email address in the correct format, like name@example.com"),
+        ({"email": "a@b"}, "email", "Enter an email address in the correct format, like name@example.com"),
+        ({"email": "APPLICANT@fenland.example"}, "email", "There is already a user with this email address"),
+        ({"name": ""}, "name", "Enter the person's full name"),
+        ({"role": None}, "role", "Select a role"),
+        ({"role": "superuser"}, "role", "Select a role"),
+        ({"organisation_id": ""}, "organisation_id", "Select the organisation this applicant works for"),
+        ({"organisation_id": "999"}, "organisation_id", "Select an organisation from the list"),
+        ({"organisation_id": "abc"}, "organisation_id", "Select an organisation from the list"),
+        ({"password": ""}, "password", "Enter an initial password"),
+        ({"password": "short"}, "password", "Password must be at least 12 characters"),
+        ({"password": "password1234"}, "password", "Password is too common or easy to guess; choose another"),
+        ({"password": "new.person@fenland.example"}, "password", "Password must not be your email address"),
+    ],
+)
+def test_new_user_validation(as_role, world: World, overrides: dict[str, Any], field: str, message: str) -> None:
+    response = as_role("admin").post("/admin/users/new", data=user_form(world, **overrides))
+    assert response.status_code == 200
+    assert field_error(response, field) == message
+    assert message in error_messages(response)
+    assert events("user.created") == []
+    # The password is never sent back to the browser.
+    assert NEW_PASSWORD not in response.get_data(as_text=True)
+
+
+def test_inactive_organisations_are_not_offered_for_new_users(as_role, world: World) -> None:
+    world.other_csp.active = False
+    db.session.commit()
+    soup = page(as_role("admin").get("/admin/users/new"))
+    assert "Huntingdonshire CSP" not in [o.get_text(strip=True) for o in soup.select("#organisation_id option")]
+    # But a user already in it keeps it on their edit page.
+    soup = page(as_role("admin").get(f"/admin/users/{world.user('other_applicant').id}/edit"))
+    selected = soup.select_one("#organisation_id option[selected]")
+    assert selected.get_text(strip=True) == "Huntingdonshire CSP (inactive)"
+
+
+def test_edit_a_user(as_role, world: World) -> None:
+    client = as_role("admin")
+    officer = world.user("officer")
+    soup = page(client.get(f"/admin/users/{officer.id}/edit"))
+    assert soup.find(id="name")["value"] == "Officer Person"
+    assert soup.find("input", attrs={"name": "role", "value": "officer"}).has_attr("checked")
+    assert soup.select_one("#organisation_id option[selected]").get_text(strip=True) == "OPCC"
+    assert soup.find(id="active").has_attr("checked")
+
+    response = client.post(f"/admin/users/{officer.id}/edit",
+                           data=edit_user_form(officer, name="Olu Officer", role="approver", organisation_id=""))
+    assert response.status_code == 302
+    db.session.refresh(officer)
+    assert (officer.name, officer.role, officer.organisation_id, officer.active) == ("Olu Officer", "approver", None, True)
+    [updated] = events("user.updated")
+    assert updated.details == {"name": {"from": "Officer Person", "to": "Olu Officer"},
+                               "role": {"from": "officer", "to": "approver"},
+                               "organisation_id": {"from": world.opcc.id, "to": None}}
+
+
+def test_an_applicant_must_keep_an_organisation(as_role, world: World) -> None:
+    applicant = world.user("applicant")
+    response = as_role("admin").post(f"/admin/users/{applicant.id}/edit",
+                                     data=edit_user_form(applicant, organisation_id=""))
+    assert field_error(response, "organisation_id") == "Select the organisation this applicant works for"
+    officer = world.user("officer")
+    response = as_role("admin").post(f"/admin/users/{officer.id}/edit",
+                                     data=edit_user_form(officer, role="applicant", organisation_id=""))
+    assert field_error(response, "organisation_id") == "Select the organisation this applicant works for"
+    db.session.refresh(officer)
+    assert officer.role == "officer"
+
+
+def test_deactivated_user_loses_their_existing_session(app: Flask, world: World) -> None:
+    officer = world.user("officer")
+    officer_client, admin = app.test_client(), app.test_client()
+    isolated(app, sign_in, officer_client, officer)
+    isolated(app, sign_in, admin, world.user("admin"))
+    home = officer_home(app)
+    assert get(app, officer_client, home).status_code == 200
+
+    response = post(app, admin, f"/admin/users/{officer.id}/edit", data=edit_user_form(officer, active=None))
+    assert response.status_code == 302
+    assert "Officer Person has been deactivated and signed out" in flash_text(get(app, admin, "/admin/users"))
+    db.session.refresh(officer)
+    assert officer.active is False and officer.session_token is None
+    [event] = events("user.deactivated")
+    assert (event.from_state, event.to_state, event.details) == ("active", "deactivated",
+                                                                 {"active": {"from": True, "to": False}})
+
+    # The officer's old cookie no longer works, and they cannot sign in again.
+    response = get(app, officer_client, home)
+    assert response.status_code == 302 and response.headers["Location"].startswith("/sign-in")
+    response = post(app, officer_client, "/sign-in", data={"email": officer.email, "password": PASSWORD})
+    assert response.status_code == 200
+
+    # Reactivating lets them sign in afresh (the old cookie stays dead).
+    post(app, admin, f"/admin/users/{officer.id}/edit", data=edit_user_form(officer))
+    assert len(events("user.reactivated")) == 1
+    isolated(app, sign_in, officer_client, officer)
+    assert get(app, officer_client, home).status_code == 200
+
+
+def test_admin_cannot_deactivate_themself_or_drop_their_admin_role(as_role, world: World) -> None:
+    admin_user = world.user("admin")
+    client = as_role("admin")
+    response = client.post(f"/admin/users/{admin_user.id}/edit", data=edit_user_form(admin_user, active=None))
+    assert field_error(response, "active") == "You cannot deactivate your own account"
+    response = client.post(f"/admin/users/{admin_user.id}/edit", data=edit_user_form(admin_user, role="officer"))
+    assert field_error(response, "role") == "You cannot remove your own administrator role"
+    db.session.refresh(admin_user)
+    assert admin_user.active and admin_user.role == "admin" and admin_user.session_token
+    assert client.get("/admin/").status_code == 200
+    # Their own name can change.
+    response = client.post(f"/admin/users/{admin_user.id}/edit", data=edit_user_form(admin_user, name="Ada Admin"))
+    assert response.status_code == 302
+
+
+def test_admin_sets_a_users_password(app: Flask, world: World) -> None:
+    officer = world.user("officer")
+    officer_client, admin = app.test_client(), app.test_client()
+    isolated(app, sign_in, officer_client, officer)
+    isolated(app, sign_in, admin, world.user("admin"))
+    home = officer_home(app)
+
+    url = f"/admin/users/{officer.id}/password"
+    response = post(app, admin, url, data={"password": "short", "confirm": "short"})
+    assert field_error(response, "password") == "Password must be at least 12 characters"
+    response = post(app, admin, url, data={"password": officer.email, "confirm": officer.email})
+    assert field_error(response, "password") == "Password must not be your email address"
+    response = post(app, admin, url, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD + "x"})
+    assert field_error(response, "confirm") == "The passwords do not match"
+    response = post(app, admin, url, data={"password": "", "confirm": ""})
+    assert error_messages(response) == ["Enter a new password", "Confirm the new password"]
+    assert NEW_PASSWORD not in response.get_data(as_text=True)
+    db.session.refresh(officer)
+    assert verify_password(officer.password_hash, PASSWORD)
+    assert events("user.password_set_by_admin") == []
+    assert get(app, officer_client, home).status_code == 200
+
+    response = post(app, admin, url, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert response.status_code == 302
+    db.session.refresh(officer)
+    assert verify_password(officer.password_hash, NEW_PASSWORD)
+    [event] = events("user.password_set_by_admin")
+    assert event.actor_id == world.user("admin").id and event.object_id == officer.id
+    # No audit event anywhere holds the password.
+    for row in db.session.scalars(select(AuditEvent)):
+        assert NEW_PASSWORD not in f"{row.note} {row.details}"
+    # The officer's session has ended; the new password works, the old one does not.
+    assert get(app, officer_client, home).headers["Location"].startswith("/sign-in")
+    response = post(app, officer_client, "/sign-in", data={"email": officer.email, "password": PASSWORD})
+    assert response.status_code == 200
+    response = post(app, officer_client, "/sign-in", data={"email": officer.email, "password": NEW_PASSWORD})
+    assert response.status_code == 302
+    # The admin's own session carries on.
+    assert get(app, admin, "/admin/").status_code == 200
+
+
+def test_user_list_filters(as_role, world: World) -> None:
+    client = as_role("admin")
+
+    def names(response: Any) -> list[str]:
+        return [th.get_text(strip=True) for th in page(response).select("[data-testid=users] tbody th")]
+
+    everyone = names(client.get("/admin/users"))
+    assert len(everyone) == 7
+    assert names(client.get("/admin/users?role=officer")) == ["Officer Person", "Second Officer"]
+    assert names(client.get(f"/admin/users?organisation={world.csp.id}")) == ["Tom Hughes"]
+    assert names(client.get(f"/admin/users?role=applicant&organisation={world.other_csp.id}")) == ["Hana Hunts"]
+    assert names(client.get(f"/admin/users?role=finance&organisation={world.csp.id}")) == []
+    # Nonsense filters are ignored, not a crash.
+    for query in ("role=wizard", "organisation=abc", "organisation=999", "role=&organisation="):
+        response = client.get(f"/admin/users?{query}")
+        assert response.status_code == 200 and names(response) == everyone
+
+
+# Outbox --------------------------------------------------------------------------------------
+
+
+def test_outbox_lists_newest_first_and_shows_a_message(as_role, world: World) -> None:
+    first = queue_email("a@example.com", "First message", "Hello A")
+    db.session.flush()
+    second = queue_email("b@example.com", "Second message", "Hello B\n\nhttps://example.com/link")
+    db.session.flush()
+    second.created_at = first.created_at.replace(year=first.created_at.year + 1)
+    from grants.models import utcnow
+
+    first.sent_at = utcnow()
+    db.session.commit()
+
+    client = as_role("admin")
+    soup = page(client.get("/admin/outbox"))
+    rows = [[td.get_text(" ", strip=True) for td in tr.select("td")] for tr in soup.select("[data-testid=outbox] tbody tr")]
+    assert [row[0] for row in rows] == ["b@example.com", "a@example.com"]
+    assert rows[0][3] == "Not sent" and rows[1][3] != "Not sent"
+
+    link = soup.find("a", string="Second message")["href"]
+    assert link == f"/admin/outbox/{second.id}"
+    response = client.get(link)
+    assert page(response).find(attrs={"data-testid": "body"}).get_text() == "Hello B\n\nhttps://example.com/link"
+    assert page(response).h1.get_text(strip=True) == "Second message"
+    [viewed] = events("outbox.viewed")
+    assert viewed.object_type == "outbox_email" and viewed.object_id == second.id
+
+
+def test_outbox_shows_password_reset_emails(client: FlaskClient, as_role, world: World) -> None:
+    client.post("/forgot-password", data={"email": world.user("applicant").email})
+    admin = as_role("admin")
+    soup = page(admin.get("/admin/outbox"))
+    assert soup.find("a", string="Reset your password")
+    message = db.session.scalar(select(OutboxEmail))
+    assert "/reset-password/" in page(admin.get(f"/admin/outbox/{message.id}")).find(
+        attrs={"data-testid": "body"}).get_text()
+
+
+def test_outbox_pages_do_not_break_on_odd_page_numbers(as_role, world: World, email_id: int) -> None:
+    client = as_role("admin")
+    for query in ("page=0", "page=-3", "page=abc"):
+        response = client.get(f"/admin/outbox?{query}")
+        assert response.status_code == 200
+        assert page(response).find("a", string="Hello")["href"] == f"/admin/outbox/{email_id}"
+    response = client.get("/admin/outbox?page=999")
+    assert response.status_code == 200 and "There are no emails on this page" in response.get_data(as_text=True)
+
+
+def test_a_problem_belonging_to_no_field_is_shown_in_the_summary(as_role, world: World, monkeypatch) -> None:
+    monkeypatch.setattr(rules, "update_organisation", lambda *args: (False, {rules.FORM: rules.CLASHED}))
+    response = as_role("admin").post(f"/admin/organisations/{world.csp.id}/edit", data=org_form(active="y"))
+    assert response.status_code == 200
+    assert error_messages(response) == [rules.CLASHED]
+    assert page(response).select_one(".govuk-error-summary__list a")["href"] == "#form-problem"
+    assert rules.CLASHED in page(response).find(id="form-problem").get_text()
