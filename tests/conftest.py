@@ -23,6 +23,9 @@ from grants.models import Fund, FundYear, Organisation, User
 from grants.passwords import hash_password
 from grants.periods import financial_year_bounds, financial_year_start
 
+# Loaded by the controlling process, so the screenshot folder is named once for all xdist workers.
+pytest_plugins = ["tests.browser.artifacts"]
+
 PASSWORD = "correct-horse-battery-staple"
 _PASSWORD_HASH = hash_password(PASSWORD)
 

@@ -1,0 +1,53 @@
+"""With JavaScript switched off the bid journey still works: every action is a plain form post."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import APPLICANT, fill_bid, sign_in, start_bid, unique
+
+pytestmark = pytest.mark.browser
+
+
+def test_bid_journey_without_javascript(nojs_page, shot) -> None:  # type: ignore[no-untyped-def]
+    page = nojs_page
+    title = unique("No-JavaScript bid")
+    start = date.today() + timedelta(days=3)
+
+    sign_in(page, APPLICANT)
+    # GOV.UK Frontend marks the body when its script runs: it must not have run.
+    assert "js-enabled" not in (page.locator("body").get_attribute("class") or "")
+    bid_id = start_bid(page)
+
+    fill_bid(page, title=title, start=start, end=start + timedelta(days=30),
+             lines=[("Fly-tipping signs", "350"), ("Camera rental", "1,000"), ("Installation", "£150.25")])
+    assert page.locator("#budget_lines-3-item").count() == 0
+    page.get_by_role("button", name="Add another budget line").click()
+
+    # The server sent the form back with a fourth line and everything typed so far kept.
+    expect(page.locator("#budget_lines-3-item")).to_have_count(1)
+    assert page.url.endswith(f"/bids/{bid_id}/edit")
+    assert page.input_value("#title") == title
+    assert page.input_value("#budget_lines-2-amount") == "£150.25"
+    assert page.input_value("#end_date-day") == str((start + timedelta(days=30)).day)
+    assert page.get_by_role("radio", name="Bike theft").is_checked()
+    assert page.locator("#declaration").is_checked()
+    shot(page, "nojs-bid-edit-four-lines")
+    page.fill("#budget_lines-3-item", "Leaflets")
+    page.fill("#budget_lines-3-amount", "99.75")
+
+    page.get_by_role("button", name="Submit bid").click()
+    page.wait_for_url(re.compile(rf"/bids/{bid_id}$"))
+    assert page.locator(".govuk-tag").first.inner_text() == "Submitted"
+    assert page.locator("[data-testid=requested-total]").inner_text() == "£1,600.00"
+    items = page.locator(".govuk-table").first.locator("tbody td:first-child").all_inner_texts()
+    assert items[:4] == ["Fly-tipping signs", "Camera rental", "Installation", "Leaflets"]
+    shot(page, "nojs-bid-view")
+
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(r"/sign-in$"))
+    assert "You have signed out" in page.locator(".govuk-notification-banner").inner_text()
