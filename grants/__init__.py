@@ -45,7 +45,7 @@ def create_app(env: str | None = None, **overrides: Any) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from grants import models  # noqa: F401  (register the models with SQLAlchemy)
+    from grants import database, models  # noqa: F401  (engine settings; register the models)
     from grants.cli import register_commands
     from grants.errors import init_errors
     from grants.security import init_security

@@ -65,7 +65,16 @@ EVENT_LABELS = {
     "bid.recommended": "Recommended for approval",
     "bid.approved": "Approved",
     "bid.approval_refused": "Approval refused",
+    "bid.conflict_declared": "Conflict of interest declared",
+    "fund_year.committed": "Money committed",
 }
+
+
+# The events on a bid its applicant sees; assessments, recommendations and declarations stay internal.
+APPLICANT_EVENTS = frozenset({
+    "bid.created", "bid.saved", "bid.submitted", "bid.resubmitted", "bid.withdrawn", "bid.in_review",
+    "bid.info_requested", "bid.rejected", "bid.approved",
+})
 
 
 def event_label(event: AuditEvent) -> str:

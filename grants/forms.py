@@ -88,3 +88,23 @@ class GovDateField(Field):
 
     def _value(self) -> str:
         return ""
+
+
+FORM_PROBLEM = "form-problem"  # the error summary's anchor for a problem that belongs to no single field
+
+
+def show_problems(form: Any, problems: dict[str, str], anchors: dict[str, str] | None = None) -> dict[str, str]:
+    """Put each rule's problem beside its field; return the rest (anchor -> message) for the error summary.
+
+    `anchors` maps problem keys that are not form fields (a budget total, say) to the id shown on the page."""
+    extra: dict[str, str] = {}
+    for name, message in problems.items():
+        if anchors and name in anchors:
+            extra[anchors[name]] = message
+            continue
+        field = getattr(form, name, None)
+        if isinstance(field, Field):
+            field.errors = [message]
+        else:
+            extra[FORM_PROBLEM] = message
+    return extra

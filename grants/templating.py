@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from wtforms import Form
 
+from grants.decisions import DECISION_NAMES
 from grants.money import format_money
 from grants.workflow import STATUS_COLOURS, STATUS_NAMES
 
@@ -83,6 +84,7 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.globals["STATUS_NAMES"] = STATUS_NAMES
     app.jinja_env.globals["STATUS_COLOURS"] = STATUS_COLOURS
     app.jinja_env.globals["error_list"] = error_list
+    app.jinja_env.globals["DECISION_NAMES"] = DECISION_NAMES
     app.jinja_env.globals["nav_items"] = nav_items
     from grants.audit import event_label
     from grants.bid_rules import THEMES

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -24,6 +22,7 @@ from grants.admin.forms import (
 )
 from grants.audit import record_event
 from grants.extensions import db
+from grants.forms import show_problems
 from grants.models import ORG_TYPES, ROLE_NAMES, Fund, FundYear, Organisation, OutboxEmail, User
 
 OUTBOX_PAGE_SIZE = 50
@@ -31,18 +30,6 @@ OUTBOX_PAGE_SIZE = 50
 
 def _actor() -> User:
     return current_user._get_current_object()  # type: ignore[no-any-return]
-
-
-def _show_problems(form: Any, problems: dict[str, str]) -> dict[str, str]:
-    """Put each problem beside its field; return the rest for the error summary (anchor -> message)."""
-    extra: dict[str, str] = {}
-    for name, message in problems.items():
-        field = getattr(form, name, None) if name != rules.FORM else None
-        if field is None:
-            extra["form-problem"] = message
-        else:
-            field.errors = [message]
-    return extra
 
 
 @bp.route("/")
@@ -87,7 +74,7 @@ def new_fund() -> str | Response:
             db.session.commit()
             flash(f"{fund.name} has been created. Add a financial year to open it for bids.", "success")
             return redirect(url_for("admin.funds"))
-        extra_errors = _show_problems(form, problems)
+        extra_errors = show_problems(form, problems)
     return render_template("admin/fund_form.html", form=form, fund=None, extra_errors=extra_errors)
 
 
@@ -103,7 +90,7 @@ def edit_fund(fund_id: int) -> str | Response:
             db.session.commit()
             flash(f"{fund.name} has been updated." if changed else "Nothing was changed.", "success")
             return redirect(url_for("admin.funds"))
-        extra_errors = _show_problems(form, problems)
+        extra_errors = show_problems(form, problems)
     return render_template("admin/fund_form.html", form=form, fund=fund, extra_errors=extra_errors)
 
 
@@ -131,7 +118,7 @@ def new_fund_year(fund_id: int) -> str | Response:
             db.session.commit()
             flash(f"{fund.name} {fund_year.label} has been added.", "success")
             return redirect(url_for("admin.funds"))
-        extra_errors = _show_problems(form, problems)
+        extra_errors = show_problems(form, problems)
     return render_template("admin/fund_year_form.html", form=form, fund=fund, fund_year=None,
                            extra_errors=extra_errors)
 
@@ -149,7 +136,7 @@ def edit_fund_year(fund_year_id: int) -> str | Response:
             flash(f"{fund_year.fund.name} {fund_year.label} has been updated." if changed else "Nothing was changed.",
                   "success")
             return redirect(url_for("admin.funds"))
-        extra_errors = _show_problems(form, problems)
+        extra_errors = show_problems(form, problems)
     return render_template("admin/fund_year_form.html", form=form, fund=fund_year.fund, fund_year=fund_year,
                            extra_errors=extra_errors)
 
@@ -189,7 +176,7 @@ def new_organisation() -> str | Response:
             db.session.commit()
             flash(f"{organisation.name} has been added.", "success")
             return redirect(url_for("admin.organisations"))
-        extra_errors = _show_problems(form, problems)
+        extra_errors = show_problems(form, problems)
     return render_template("admin/organisation_form.html", form=form, organisation=None, extra_errors=extra_errors)
 
 
@@ -207,7 +194,7 @@ def edit_organisation(organisation_id: int) -> str | Response:
             db.session.commit()
             flash(f"{organisation.name} has been updated." if changed else "Nothing was changed.", "success")
             return redirect(url_for("admin.organisations"))
-        extra_errors = _show_problems(form, problems)
+        extra_errors = show_problems(form, problems)
     return render_template("admin/organisation_form.html", form=form, organisation=organisation,
                            extra_errors=extra_errors)
 
@@ -270,7 +257,7 @@ def new_user() -> str | Response:
             db.session.commit()
             flash(f"An account has been created for {user.name} ({user.email}).", "success")
             return redirect(url_for("admin.users"))
-        extra_errors = _show_problems(form, problems)
+        extra_errors = show_problems(form, problems)
     return render_template("admin/user_new.html", form=form, extra_errors=extra_errors)
 
 
@@ -302,7 +289,7 @@ def edit_user(user_id: int) -> str | Response:
             else:
                 flash(f"{user.name} has been updated.", "success")
             return redirect(url_for("admin.users"))
-        extra_errors = _show_problems(form, problems)
+        extra_errors = show_problems(form, problems)
     return render_template("admin/user_edit.html", form=form, user=user, extra_errors=extra_errors)
 
 
@@ -322,7 +309,7 @@ def user_password(user_id: int) -> str | Response:
                 return redirect(url_for("auth.sign_in"))
             flash(f"A new password has been set for {user.name}. They have been signed out everywhere.", "success")
             return redirect(url_for("admin.users"))
-        extra_errors = _show_problems(form, problems)
+        extra_errors = show_problems(form, problems)
     return render_template("admin/user_password.html", form=form, user=user, extra_errors=extra_errors)
 
 

@@ -1,13 +1,53 @@
-"""The OPCC's side: the list of bids from every organisation, and each bid."""
+"""The OPCC's side: the list of bids from every organisation, each bid, and the decisions on it."""
 
-from flask import abort, render_template, request
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.wrappers import Response
 
 from grants.access import STAFF_ROLES, bid_or_404, roles_required
 from grants.assessment import bp
+from grants.assessment.forms import (
+    SCORE_FIELDS,
+    AssessmentForm,
+    AwardForm,
+    DecisionForm,
+    InformationRequestForm,
+    RejectForm,
+)
 from grants.audit import history
 from grants.bid_queries import PAGE_SIZE, VISIBLE_TO_STAFF, BidFilters, filter_choices, staff_bid_list
-from grants.workflow import STATUS_NAMES
+from grants.decisions import (
+    ASSESSABLE,
+    CRITERIA,
+    MAX_SCORE,
+    AssessmentInput,
+    DecisionError,
+    award_for,
+    budget_figures,
+    decide_award,
+    latest_assessment,
+    latest_decision,
+    needs_approver,
+    record_assessment,
+    reject,
+    request_information,
+)
+from grants.extensions import db
+from grants.forms import FORM_PROBLEM, show_problems
+from grants.models import Bid, BidSnapshot, Decision
+from grants.workflow import STATUS_NAMES, TransitionError
+
+CHANGED_ELSEWHERE = (
+    "Someone else changed this bid while you were looking at it, so your decision has not been saved. "
+    "Go back to the bid to see what changed."
+)
 
 
 @bp.route("/")
@@ -20,10 +60,172 @@ def index() -> str:
                            status_options=[(s, STATUS_NAMES[s]) for s in VISIBLE_TO_STAFF])
 
 
-@bp.route("/bids/<int:bid_id>")
-@roles_required(*STAFF_ROLES)
-def bid(bid_id: int) -> str:
+def _staff_bid(bid_id: int) -> Bid:
     bid = bid_or_404(bid_id, current_user)
     if bid.status == "draft":  # drafts are the applicant's own until submitted
         abort(404)
-    return render_template("assessment/bid.html", bid=bid, events=history("bid", bid.id))
+    return bid
+
+
+def _actions(bid: Bid) -> list[tuple[str, str, str]]:
+    """The decisions this user may take on this bid now: (endpoint, label, button classes)."""
+    role, status = current_user.role, bid.status
+    actions = []
+    if role == "officer" and status in ASSESSABLE:
+        actions.append(("assessment.assess", "Assess" if status == "submitted" else "Reassess", ""))
+        if status == "in_review":
+            actions.append(("assessment.award", "Decide award", ""))
+        actions.append(("assessment.request_information", "Ask for more information", "govuk-button--secondary"))
+        actions.append(("assessment.reject", "Reject", "govuk-button--warning"))
+    if role == "approver" and status == "recommended":
+        actions.append(("assessment.award", "Decide award", ""))
+        actions.append(("assessment.reject", "Reject", "govuk-button--warning"))
+    return actions
+
+
+@bp.route("/bids/<int:bid_id>")
+@roles_required(*STAFF_ROLES)
+def bid(bid_id: int) -> str:
+    bid = _staff_bid(bid_id)
+    decisions = db.session.scalars(select(Decision).where(Decision.bid_id == bid.id).order_by(Decision.created_at, Decision.id)).all()
+    snapshots = db.session.scalars(select(BidSnapshot).where(BidSnapshot.bid_id == bid.id).order_by(BidSnapshot.submission_number)).all()
+    return render_template("assessment/bid.html", bid=bid, events=history("bid", bid.id), actions=_actions(bid),
+                           assessment=latest_assessment(bid), decisions=decisions, snapshots=snapshots,
+                           award=award_for(bid), criteria=CRITERIA, max_score=MAX_SCORE * len(CRITERIA))
+
+
+def _decide(bid: Bid, form: DecisionForm, template: str, perform: Callable[[], dict[str, str] | str],
+            **context: object) -> str | Response | tuple[str, int]:
+    """The steps every decision shares: version check, the rule, commit or roll back, and the answer.
+
+    `perform` applies a rule and returns either the problems to show or the message for the next page."""
+
+    def again(extra: dict[str, str], status: int = 200) -> tuple[str, int]:
+        return render_template(template, form=form, bid=bid, extra_errors=extra, **context), status
+
+    if request.method == "GET":
+        form.version.data = str(bid.version)
+        return render_template(template, form=form, bid=bid, **context)
+    if not form.validate_on_submit():
+        return again({})
+    if form.version.data != str(bid.version):
+        return again({FORM_PROBLEM: CHANGED_ELSEWHERE}, 409)
+    try:
+        outcome = perform()
+        if isinstance(outcome, dict):
+            db.session.rollback()
+            return again(show_problems(form, outcome))
+        db.session.commit()
+    except (DecisionError, TransitionError) as exc:
+        db.session.rollback()
+        return again({FORM_PROBLEM: str(exc)}, 409)
+    except (StaleDataError, IntegrityError):
+        # Another decision on this bid was committed first (its version moved on, or it already has an award).
+        db.session.rollback()
+        return again({FORM_PROBLEM: CHANGED_ELSEWHERE}, 409)
+    flash(outcome, "success")
+    return redirect(url_for("assessment.bid", bid_id=bid.id))
+
+
+def _refuse_if(bid: Bid, allowed: bool) -> Response | None:
+    if allowed:
+        return None
+    flash(f"This bid is {STATUS_NAMES[bid.status].lower()}, so that decision cannot be taken now.", "info")
+    return redirect(url_for("assessment.bid", bid_id=bid.id))
+
+
+@bp.route("/bids/<int:bid_id>/assess", methods=["GET", "POST"])
+@roles_required("officer")
+def assess(bid_id: int) -> str | Response | tuple[str, int]:
+    bid = _staff_bid(bid_id)
+    refused = _refuse_if(bid, bid.status in ASSESSABLE)
+    if refused:
+        return refused
+    form = AssessmentForm()
+    if request.method == "GET":
+        form.recommended_pence.data = bid.requested_pence
+
+    def perform() -> dict[str, str] | str:
+        scores = {name.removeprefix("score_"): _score(form[name].data) for name in SCORE_FIELDS}
+        conflict = {"yes": True, "no": False}.get(form.conflict_of_interest.data or "")
+        data = AssessmentInput(
+            scores=scores, comments=form.comments.data or "", recommended_pence=form.recommended_pence.data,
+            conflict_of_interest=conflict, conflict_details=form.conflict_details.data or "",
+            organisation_checked=bool(form.organisation_checked.data),
+            due_diligence_notes=form.due_diligence_notes.data or "", fraud_risk=form.fraud_risk.data,
+            fraud_risk_reasons=form.fraud_risk_reasons.data or "",
+        )
+        problems = record_assessment(bid, current_user, data)
+        if problems and conflict:
+            db.session.commit()  # keep the declaration, which is an audit event of its own
+        return problems or f"Assessment of {bid.reference} saved."
+
+    return _decide(bid, form, "assessment/assess.html", perform, score_fields=SCORE_FIELDS)
+
+
+def _score(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isdigit() and len(value) == 1 else None
+
+
+@bp.route("/bids/<int:bid_id>/request-information", methods=["GET", "POST"], endpoint="request_information")
+@roles_required("officer")
+def request_info(bid_id: int) -> str | Response | tuple[str, int]:
+    bid = _staff_bid(bid_id)
+    refused = _refuse_if(bid, bid.status in ASSESSABLE)
+    if refused:
+        return refused
+    form = InformationRequestForm()
+
+    def perform() -> dict[str, str] | str:
+        if not (form.message.data or "").strip():
+            return {"message": "Say what information you need"}
+        request_information(bid, current_user, form.message.data or "")
+        return f"{bid.organisation.name} has been asked for more information about {bid.reference}."
+
+    return _decide(bid, form, "assessment/request_information.html", perform)
+
+
+@bp.route("/bids/<int:bid_id>/reject", methods=["GET", "POST"], endpoint="reject")
+@roles_required("officer", "approver")
+def reject_bid(bid_id: int) -> str | Response | tuple[str, int]:
+    bid = _staff_bid(bid_id)
+    refused = _refuse_if(bid, any(endpoint == "assessment.reject" for endpoint, _, _ in _actions(bid)))
+    if refused:
+        return refused
+    form = RejectForm()
+
+    def perform() -> dict[str, str] | str:
+        if not (form.reasons.data or "").strip():
+            return {"reasons": "Give the reasons for rejecting the bid"}
+        reject(bid, current_user, form.reasons.data or "")
+        return f"{bid.reference} has been rejected and {bid.organisation.name} told why."
+
+    return _decide(bid, form, "assessment/reject.html", perform)
+
+
+@bp.route("/bids/<int:bid_id>/award", methods=["GET", "POST"])
+@roles_required("officer", "approver")
+def award(bid_id: int) -> str | Response | tuple[str, int]:
+    bid = _staff_bid(bid_id)
+    refused = _refuse_if(bid, any(endpoint == "assessment.award" for endpoint, _, _ in _actions(bid)))
+    if refused:
+        return refused
+    form = AwardForm()
+    recommendation = latest_decision(bid, ("recommended",)) if bid.status == "recommended" else None
+    assessment = latest_assessment(bid)
+    if request.method == "GET":
+        if recommendation:
+            form.amount_pence.data = recommendation.amount_pence
+            form.reasons.data = recommendation.reasons
+        elif assessment:
+            form.amount_pence.data = assessment.recommended_pence
+    amount = form.amount_pence.data
+    fund_year = bid.fund_year
+
+    def perform() -> dict[str, str] | str:
+        outcome, problems = decide_award(bid, current_user, form.amount_pence.data, form.reasons.data or "")
+        return problems if outcome is None else outcome.message
+
+    return _decide(bid, form, "assessment/award.html", perform, figures=budget_figures(fund_year, amount),
+                   fund_year=fund_year, assessment=assessment, recommendation=recommendation,
+                   will_recommend=current_user.role == "officer" and amount is not None and needs_approver(fund_year, amount))

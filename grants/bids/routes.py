@@ -2,14 +2,14 @@
 
 from datetime import date
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from grants.access import bid_or_404, roles_required
-from grants.audit import history
+from grants.audit import APPLICANT_EVENTS, history
 from grants.bid_rules import (
     BUDGET,
     FUND,
@@ -22,7 +22,9 @@ from grants.bid_rules import (
 )
 from grants.bids import bp
 from grants.bids.forms import BidForm, StartBidForm, WithdrawForm
+from grants.decisions import applicant_outcome, award_for, latest_decision
 from grants.extensions import db
+from grants.forms import show_problems
 from grants.models import Bid, FundYear
 from grants.money import format_money
 from grants.templating import format_date
@@ -97,19 +99,6 @@ def _budget_lines(form: BidForm) -> list[BudgetLineInput]:
     return lines
 
 
-def _show_problems(form: BidForm, problems: dict[str, str]) -> dict[str, str]:
-    """Put each problem next to its field; return those that belong to no single field."""
-    extra = {}
-    for name, message in problems.items():
-        if name == BUDGET:
-            extra["budget-total"] = message
-        elif name == FUND:
-            extra["fund"] = message
-        else:
-            getattr(form, name).errors = [message]
-    return extra
-
-
 @bp.route("/<int:bid_id>/edit", methods=["GET", "POST"])
 @roles_required("applicant")
 def edit(bid_id: int) -> str | Response:
@@ -118,6 +107,7 @@ def edit(bid_id: int) -> str | Response:
         flash("This bid has been submitted, so it cannot be changed now.", "info")
         return redirect(url_for("bids.view", bid_id=bid.id))
     form = BidForm(data=_initial_data(bid)) if request.method == "GET" else BidForm()
+    g.decision = latest_decision(bid, ("info_requested",)) if bid.status == "info_requested" else None
     extra_errors: dict[str, str] = {}
     if request.method == "POST":
         if form.add_line.data:
@@ -137,7 +127,7 @@ def edit(bid_id: int) -> str | Response:
                         flash(f"Bid {bid.reference} submitted. We will email you when a decision is made.", "success")
                         return redirect(url_for("bids.view", bid_id=bid.id))
                     form.version.data = str(bid.version)
-                    extra_errors = _show_problems(form, problems)
+                    extra_errors = show_problems(form, problems, {BUDGET: "budget-total", FUND: "fund"})
                     return render_template("bids/edit.html", form=form, bid=bid, extra_errors=extra_errors,
                                            saved_with_problems=True)
                 db.session.commit()
@@ -154,8 +144,12 @@ def edit(bid_id: int) -> str | Response:
 @roles_required("applicant")
 def view(bid_id: int) -> str:
     bid = bid_or_404(bid_id, current_user)
-    return render_template("bids/view.html", bid=bid, events=history("bid", bid.id),
-                           can_edit=bid.status in EDITABLE_BY_APPLICANT, can_withdraw=bid.status in WITHDRAWABLE)
+    outcome = applicant_outcome(bid)
+    award = award_for(bid) if bid.status == "approved" else None
+    events = [event for event in history("bid", bid.id) if event.action in APPLICANT_EVENTS]
+    return render_template("bids/view.html", bid=bid, events=events, applicant_view=True,
+                           decision_title=outcome[0] if outcome else None, decision=outcome[1] if outcome else None,
+                           award=award, can_edit=bid.status in EDITABLE_BY_APPLICANT, can_withdraw=bid.status in WITHDRAWABLE)
 
 
 @bp.route("/<int:bid_id>/withdraw", methods=["GET", "POST"])
