@@ -61,10 +61,12 @@ def create_app(env: str | None = None, **overrides: Any) -> Flask:
     from grants.auth import bp as auth_bp
     from grants.bids import bp as bids_bp
     from grants.main import bp as main_bp
+    from grants.public import bp as public_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(bids_bp)
     app.register_blueprint(assessment_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(public_bp)
     return app
