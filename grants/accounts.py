@@ -39,6 +39,7 @@ def authenticate(email: str, password: str, *, max_failures: int, lockout_minute
         verify_password(DUMMY_HASH, password)  # same work either way
         return None, SIGN_IN_FAILED
     if user.locked_until and user.locked_until > now:
+        verify_password(DUMMY_HASH, password)  # same work as the other paths, so the lock is not given away
         record_event(user, "user.sign_in_refused", user, note="account locked")
         db.session.commit()
         return None, SIGN_IN_FAILED
@@ -75,6 +76,11 @@ def set_password(user: User, password: str, actor: User | None, *, action: str =
     user.session_token = None
     user.failed_logins = 0
     user.locked_until = None
+    # Reset links asked for before this change must not work afterwards.
+    for row in db.session.scalars(
+        select(PasswordResetToken).where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
+    ):
+        row.used_at = utcnow()
     record_event(actor, action, user)
 
 

@@ -60,6 +60,7 @@ class Config:
 
 
 class ProductionConfig(Config):
+    APP_ENV = "production"
     SESSION_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
 

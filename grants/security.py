@@ -40,13 +40,18 @@ def init_security(app: Flask) -> None:
         absolute = app.config["SESSION_ABSOLUTE_HOURS"] * 3600
         last_seen = session.get("last_seen", now)
         signed_in_at = session.get("signed_in_at", now)
-        if now - last_seen > idle or now - signed_in_at > absolute:
+        too_old = now - signed_in_at > absolute
+        if too_old or now - last_seen > idle:
             user = current_user._get_current_object()
             user.session_token = None
             db.session.commit()
             logout_user()
             session.clear()
-            flash("You were signed out because you had not used the service for a while. Sign in again.", "info")
+            if too_old:
+                flash(f"You were signed out because you signed in more than {app.config['SESSION_ABSOLUTE_HOURS']} "
+                      "hours ago. Sign in again.", "info")
+            else:
+                flash("You were signed out because you had not used the service for a while. Sign in again.", "info")
             return redirect(url_for("auth.sign_in"))
         session["last_seen"] = now
         return None

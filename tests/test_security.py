@@ -1,0 +1,446 @@
+"""HTTP security: headers, no inline script or style, cookies, error pages, CSRF, sign-out and redirects."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select, text
+
+from grants import create_app
+from grants.accounts import issue_reset_token
+from grants.config import DEV_SECRET_KEY
+from grants.extensions import db
+from grants.mail import queue_email
+from grants.models import AuditEvent, Bid, BudgetLine, User
+from tests.conftest import PASSWORD, World, make_user, page, sign_in
+
+CSRF_REFUSED = "Your form had expired or came from another site"
+START = {"applicant": "/bids/", "officer": "/assess/", "approver": "/assess/", "finance": "/assess/",
+         "admin": "/admin/"}
+
+
+# Helpers -------------------------------------------------------------------------------------
+
+
+def csp_directives(response: Any) -> dict[str, list[str]]:
+    policy = response.headers["Content-Security-Policy"]
+    directives: dict[str, list[str]] = {}
+    for part in policy.split(";"):
+        words = part.split()
+        if words:
+            directives[words[0]] = words[1:]
+    return directives
+
+
+def assert_security_headers(response: Any) -> None:
+    directives = csp_directives(response)
+    script_src = directives.get("script-src", directives.get("default-src"))
+    assert script_src, "no script-src or default-src"
+    assert "'unsafe-inline'" not in script_src and "'unsafe-eval'" not in script_src
+    assert "*" not in script_src and "data:" not in script_src
+    assert directives["frame-ancestors"] == ["'none'"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] in {"strict-origin-when-cross-origin", "same-origin", "no-referrer",
+                                                   "strict-origin"}
+
+
+def csrf_token_from(response: Any) -> str:
+    node = page(response).select_one("input[name=csrf_token]")
+    assert node is not None and node["value"], "no CSRF token on the page"
+    return str(node["value"])
+
+
+def snapshot() -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, to show a refused request changed nothing."""
+    db.session.rollback()
+    state = {}
+    for table in db.metadata.sorted_tables:
+        rows = db.session.execute(select(table).order_by(*table.primary_key.columns)).all()
+        state[table.name] = [tuple(row) for row in rows]
+    return state
+
+
+@contextmanager
+def csrf_on(app: Flask) -> Iterator[None]:
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        yield
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+
+
+def make_bid(world: World, status: str, title: str) -> Bid:
+    user = world.user("applicant")
+    bid = Bid(organisation_id=user.organisation_id, fund_year_id=world.scf_year.id, created_by_id=user.id,
+              title=title, status=status)
+    bid.budget_lines = [BudgetLine(position=0, item="Marking kits", amount_pence=1_000_00)]
+    db.session.add(bid)
+    db.session.commit()
+    return bid
+
+
+def assert_no_inline_code(response: Any, where: str) -> None:
+    soup = page(response)
+    for script in soup.find_all("script"):
+        assert script.get("src"), f"inline <script> on {where}: {str(script)[:120]}"
+    for element in soup.find_all(True):
+        assert not element.has_attr("style"), f"style attribute on {where}: {str(element)[:120]}"
+        handlers = [name for name in element.attrs if name.lower().startswith("on")]
+        assert not handlers, f"event handler {handlers} on {where}: {str(element)[:120]}"
+
+
+# Security headers ----------------------------------------------------------------------------
+
+
+def test_headers_on_a_page_a_redirect_a_404_and_a_static_file(client: FlaskClient, world: World) -> None:
+    html = client.get("/sign-in")
+    assert html.status_code == 200 and html.mimetype == "text/html"
+    redirect = client.get("/")
+    assert redirect.status_code == 302 and redirect.headers["Location"] == "/sign-in"
+    missing = client.get("/no-such-page")
+    assert missing.status_code == 404
+    static = client.get("/static/css/main.css")
+    assert static.status_code == 200 and static.mimetype == "text/css"
+    static.close()
+    for response in (html, redirect, missing, static):
+        assert_security_headers(response)
+        # Over plain HTTP, no HSTS: it would be ignored and misleading.
+        assert "Strict-Transport-Security" not in response.headers
+
+
+def test_hsts_is_sent_over_https_only(client: FlaskClient, world: World) -> None:
+    for path in ("/sign-in", "/", "/no-such-page", "/static/css/main.css"):
+        secure = client.get(path, base_url="https://localhost")
+        hsts = secure.headers.get("Strict-Transport-Security", "")
+        assert hsts.startswith("max-age="), path
+        assert int(hsts.split(";")[0].split("=")[1]) >= 31536000, path
+        assert_security_headers(secure)
+        secure.close()
+        plain = client.get(path)
+        assert "Strict-Transport-Security" not in plain.headers, path
+        plain.close()
+
+
+def test_signed_in_pages_are_not_cached(as_role) -> None:
+    client = as_role("officer")
+    response = client.get("/assess/")
+    assert response.status_code == 200
+    assert "no-store" in response.headers["Cache-Control"]
+    assert_security_headers(response)
+
+
+# No inline script, style or event handlers ----------------------------------------------------
+
+
+def _fill(rule: Any, ids: dict[str, Any]) -> str | None:
+    values = {}
+    for argument in rule.arguments:
+        if argument not in ids:
+            return None
+        values[argument] = ids[argument]
+    path = rule.rule
+    for name, value in values.items():
+        path = path.replace(f"<int:{name}>", str(value)).replace(f"<{name}>", str(value))
+    return path
+
+
+def test_no_inline_script_style_or_handlers_on_any_page(app: Flask, client: FlaskClient, world: World) -> None:
+    draft = make_bid(world, "draft", "Draft bid")
+    submitted = make_bid(world, "submitted", "Submitted bid")
+    message = queue_email("someone@example.com", "Hello", "Body")
+    token = issue_reset_token(world.user("finance"), 2)
+    db.session.commit()
+
+    get_rules = [rule for rule in app.url_map.iter_rules()
+                 if "GET" in rule.methods and rule.endpoint not in ("static", "main.healthz")]
+    checked: dict[str, list[str]] = {}
+
+    def visit(who: str, ids: dict[str, Any]) -> None:
+        for rule in get_rules:
+            path = _fill(rule, ids)
+            if path is None:
+                continue
+            response = client.get(path)
+            if response.status_code == 200 and response.mimetype == "text/html":
+                assert_no_inline_code(response, f"{path} as {who}")
+                checked.setdefault(who, []).append(path)
+
+    # Signed out: sign in, forgotten password, the reset form, the static pages, a 404.
+    visit("anonymous", {"token": token})
+    assert {"/sign-in", "/forgot-password", f"/reset-password/{token}"} <= set(checked["anonymous"])
+    for path in ("/no-such-page", "/reset-password/not-a-real-token"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert_no_inline_code(response, path)
+    # The sign-in page with an error summary and messages beside the fields.
+    response = client.post("/sign-in", data={"email": "", "password": ""})
+    assert page(response).select(".govuk-error-summary")
+    assert_no_inline_code(response, "sign-in with errors")
+
+    for role in ("applicant", "officer", "approver", "finance", "admin"):
+        client.post("/sign-out")
+        sign_in(client, world.user(role))
+        bid_id = draft.id if role == "applicant" else submitted.id
+        visit(role, {"bid_id": bid_id, "fund_id": world.scf.id, "fund_year_id": world.scf_year.id,
+                     "organisation_id": world.csp.id, "user_id": world.user("officer").id,
+                     "message_id": message.id})
+        assert START[role] in checked[role]
+        assert len(checked[role]) >= 2, (role, checked[role])
+    # A 403 page while signed in.
+    response = client.get("/bids/")
+    assert response.status_code == 403
+    assert_no_inline_code(response, "403 page")
+    assert len(checked["admin"]) >= 10
+
+
+# Production settings -------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def production_app(tmp_path: Any, database_uri_base: str | None) -> Iterator[Flask]:
+    uri = database_uri_base or f"sqlite:///{tmp_path / 'production.db'}"
+    app = create_app("production", SECRET_KEY="x" * 40, SQLALCHEMY_DATABASE_URI=uri)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        make_user("officer@opcc.example", "officer", None)
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+def test_production_session_cookie_is_secure_httponly_and_lax(production_app: Flask) -> None:
+    assert production_app.config["WTF_CSRF_ENABLED"] is not False
+    client = production_app.test_client()
+    form = client.get("/sign-in", base_url="https://localhost")
+    # Over HTTPS Flask-WTF also wants a same-site Referer, as a browser sends.
+    response = client.post("/sign-in", base_url="https://localhost", headers={"Referer": "https://localhost/sign-in"},
+                           data={"email": "officer@opcc.example", "password": PASSWORD,
+                                 "csrf_token": csrf_token_from(form)})
+    assert response.status_code == 302 and response.headers["Location"] == "/assess/"
+    cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
+    assert len(cookies) == 1
+    attributes = {part.strip().split("=")[0].lower(): part.strip() for part in cookies[0].split(";")[1:]}
+    assert "secure" in attributes
+    assert "httponly" in attributes
+    assert attributes["samesite"].lower() == "samesite=lax"
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_production_refuses_the_development_secret_key() -> None:
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app("production", SECRET_KEY=DEV_SECRET_KEY, SQLALCHEMY_DATABASE_URI="sqlite://")
+    # ...and starts with a real one.
+    assert create_app("production", SECRET_KEY="y" * 40, SQLALCHEMY_DATABASE_URI="sqlite://").config[
+        "SESSION_COOKIE_SECURE"] is True
+
+
+# Error pages ---------------------------------------------------------------------------------
+
+LEAKS = ("Traceback", 'File "', "no_such_table", "SELECT", "UPDATE", "password_hash", "hunter2",
+         "OperationalError", "ProgrammingError", "RuntimeError", "sqlalchemy", "Werkzeug", "werkzeug")
+
+
+def assert_friendly(response: Any, code: int, title: str) -> None:
+    assert response.status_code == code
+    body = response.get_data(as_text=True)
+    soup = page(response)
+    assert soup.h1.get_text(strip=True) == title
+    assert soup.title.get_text().strip().endswith("OPCC Grants")
+    assert soup.select_one("a[href='/']"), "no way back to the start page"
+    for leak in LEAKS:
+        assert leak not in body, leak
+    assert_security_headers(response)
+
+
+def test_unexpected_errors_show_a_friendly_500_without_details(tmp_path: Any, caplog: Any) -> None:
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'errors.db'}",
+                     TESTING=False, PROPAGATE_EXCEPTIONS=False)
+
+    @app.route("/broken-sql")
+    def broken_sql() -> str:
+        db.session.execute(text("SELECT password_hash FROM no_such_table WHERE secret = 'hunter2'"))
+        return "unreachable"
+
+    @app.route("/broken-code")
+    def broken_code() -> str:
+        raise RuntimeError("UPDATE user SET password_hash = 'hunter2' WHERE id = 1")
+
+    client = app.test_client()
+    with caplog.at_level(logging.ERROR):
+        for path in ("/broken-sql", "/broken-code"):
+            response = client.get(path)
+            assert_friendly(response, 500, "Sorry, there is a problem with the service")
+    # The details go to the log, for the people who run the service.
+    logged = "\n".join(record.getMessage() + str(record.exc_info) for record in caplog.records)
+    assert "no_such_table" in logged and "UPDATE user SET" in logged
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_404_and_403_pages_are_friendly(as_role, client: FlaskClient) -> None:
+    assert_friendly(client.get("/no-such-page"), 404, "Page not found")
+    applicant = as_role("applicant")
+    assert_friendly(applicant.get("/admin/"), 403, "You do not have permission to see this page")
+    assert_friendly(applicant.get("/bids/999999"), 404, "Page not found")
+
+
+# CSRF ----------------------------------------------------------------------------------------
+
+
+def test_every_post_without_a_csrf_token_is_refused_and_changes_nothing(app: Flask, client: FlaskClient,
+                                                                         world: World) -> None:
+    """client is requested so that app.test_client() gives isolated clients (see conftest)."""
+    draft = make_bid(world, "draft", "Draft bid")
+    submitted = make_bid(world, "submitted", "Submitted bid")
+    recommended = make_bid(world, "recommended", "Recommended bid")
+    token = issue_reset_token(world.user("finance"), 2)
+    db.session.commit()
+    officer = world.user("officer")
+    new_password = "violet-kettle-harbour-lantern"
+    # endpoint: (who is signed in, path, form data that would be acted on with a token)
+    cases: dict[str, tuple[str | None, str, dict[str, Any]]] = {
+        "auth.sign_in": (None, "/sign-in", {"email": officer.email, "password": PASSWORD}),
+        "auth.forgot_password": (None, "/forgot-password", {"email": officer.email}),
+        "auth.reset_password": (None, f"/reset-password/{token}", {"password": new_password, "confirm": new_password}),
+        "auth.sign_out": ("officer", "/sign-out", {}),
+        "bids.start": ("applicant", "/bids/start", {"fund_year_id": str(world.scf_year.id)}),
+        "bids.edit": ("applicant", f"/bids/{draft.id}/edit", {"version": "1", "title": "Changed", "save": "y"}),
+        "bids.withdraw": ("applicant", f"/bids/{submitted.id}/withdraw", {"reason": "No longer needed"}),
+        "assessment.assess": ("officer", f"/assess/bids/{submitted.id}/assess", {"version": "1", "comments": "Good"}),
+        "assessment.request_information": ("officer", f"/assess/bids/{submitted.id}/request-information",
+                                           {"version": "1", "message": "Send the budget"}),
+        "assessment.reject": ("officer", f"/assess/bids/{submitted.id}/reject", {"version": "1", "reasons": "No"}),
+        "assessment.award": ("approver", f"/assess/bids/{recommended.id}/award",
+                             {"version": "1", "amount_pence": "1000"}),
+        "admin.new_fund": ("admin", "/admin/funds/new", {"name": "Youth Fund", "funding_source": "opcc",
+                                                         "monitoring_due_days": "31"}),
+        "admin.edit_fund": ("admin", f"/admin/funds/{world.scf.id}/edit",
+                            {"name": "Renamed", "funding_source": "opcc", "monitoring_due_days": "31"}),
+        "admin.new_fund_year": ("admin", f"/admin/funds/{world.scf.id}/years/new", {"year_start": "2040"}),
+        "admin.edit_fund_year": ("admin", f"/admin/fund-years/{world.scf_year.id}/edit", {"budget_pence": "1"}),
+        "admin.new_organisation": ("admin", "/admin/organisations/new", {"name": "New CSP", "org_type": "csp"}),
+        "admin.edit_organisation": ("admin", f"/admin/organisations/{world.csp.id}/edit",
+                                    {"name": "Renamed CSP", "org_type": "csp"}),
+        "admin.new_user": ("admin", "/admin/users/new", {"email": "new@opcc.example", "name": "New", "role": "admin",
+                                                         "organisation_id": "", "password": new_password}),
+        "admin.edit_user": ("admin", f"/admin/users/{officer.id}/edit",
+                            {"name": "Officer Person", "role": "officer", "organisation_id": str(world.opcc.id)}),
+        "admin.user_password": ("admin", f"/admin/users/{officer.id}/password",
+                                {"password": new_password, "confirm": new_password}),
+    }
+    post_endpoints = {rule.endpoint for rule in app.url_map.iter_rules()
+                      if "POST" in rule.methods and rule.endpoint != "static"}
+    assert post_endpoints == set(cases), "a POST route is not covered by this test"
+
+    with csrf_on(app):
+        for endpoint, (role, path, data) in cases.items():
+            client = app.test_client()
+            if role is not None:
+                app.config["WTF_CSRF_ENABLED"] = False
+                sign_in(client, world.user(role))
+                app.config["WTF_CSRF_ENABLED"] = True
+                assert client.get(START[role]).status_code == 200
+            before = snapshot()
+            response = client.post(path, data=data)
+            assert response.status_code == 400, endpoint
+            assert CSRF_REFUSED in page(response).get_text(), endpoint
+            assert snapshot() == before, endpoint
+            if role is not None:  # still signed in: sign-out without a token did not sign out
+                assert client.get(START[role]).status_code == 200, endpoint
+            # A token from another session is refused too.
+            other = app.test_client()
+            foreign = csrf_token_from(other.get("/sign-in"))
+            response = client.post(path, data=data | {"csrf_token": foreign})
+            assert response.status_code == 400, endpoint
+            assert snapshot() == before, endpoint
+
+
+def test_sign_in_with_a_token_from_the_form_works(app: Flask, client: FlaskClient, world: World) -> None:
+    with csrf_on(app):
+        form = client.get("/sign-in")
+        token = csrf_token_from(form)
+        refused = client.post("/sign-in", data={"email": "officer@opcc.example", "password": PASSWORD,
+                                                "csrf_token": token + "x"})
+        assert refused.status_code == 400
+        response = client.post("/sign-in", data={"email": "officer@opcc.example", "password": PASSWORD,
+                                                 "csrf_token": token})
+        assert response.status_code == 302 and response.headers["Location"] == "/assess/"
+        home = client.get("/assess/")
+        assert home.status_code == 200
+        # Signing out with the token from a signed-in page works too.
+        response = client.post("/sign-out", data={"csrf_token": csrf_token_from(home)})
+        assert response.status_code == 302
+    assert client.get("/assess/").status_code == 302
+    db.session.rollback()
+    assert db.session.scalar(select(User.session_token).where(User.email == "officer@opcc.example")) is None
+
+
+# Sign-out and replayed cookies ---------------------------------------------------------------
+
+
+def test_a_session_cookie_saved_before_sign_out_does_not_work_after(client: FlaskClient, world: World) -> None:
+    sign_in(client, world.user("officer"))
+    assert client.get("/assess/").status_code == 200
+    saved = client.get_cookie("session")
+    assert saved is not None
+    response = client.post("/sign-out")
+    assert response.status_code == 302 and response.headers["Location"] == "/sign-in"
+    assert client.get("/assess/").status_code == 302
+    client.set_cookie("session", saved.value)
+    response = client.get("/assess/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/sign-in")
+    assert "data-testid=\"signed-in-as\"" not in client.get("/sign-in").get_data(as_text=True)
+    events = db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_id == world.user("officer").id,
+                                                                AuditEvent.object_type == "user")).all()
+    assert events == ["user.signed_in", "user.signed_out"]
+
+
+def test_signing_in_again_ends_the_previous_session(app: Flask, client: FlaskClient, world: World) -> None:
+    first, second = client, app.test_client()
+    sign_in(first, world.user("officer"))
+    assert first.get("/assess/").status_code == 200
+    sign_in(second, world.user("officer"))
+    assert second.get("/assess/").status_code == 200
+    assert first.get("/assess/").status_code == 302
+
+
+# Open redirects ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example", "///evil.example", "/\\evil.example",
+                                    "https:evil.example", "http://localhost.evil.example/admin/", "javascript:alert(1)"])
+@pytest.mark.parametrize("role", ["applicant", "admin"])
+def test_sign_in_next_never_leaves_the_site(client: FlaskClient, world: World, target: str, role: str) -> None:
+    response = client.post("/sign-in", query_string={"next": target},
+                           data={"email": world.user(role).email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert response.headers["Location"] == START[role]
+
+
+def test_sign_in_next_to_a_page_on_this_site_is_followed(client: FlaskClient, world: World) -> None:
+    response = client.get("/admin/users")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/sign-in?next=%2Fadmin%2Fusers"
+    response = client.post("/sign-in?next=%2Fadmin%2Fusers", data={"email": "admin@opcc.example",
+                                                                     "password": PASSWORD})
+    assert response.headers["Location"] == "/admin/users"
+
+
+def test_session_times_are_set_at_sign_in(client: FlaskClient, world: World) -> None:
+    before = time.time()
+    sign_in(client, world.user("finance"))
+    with client.session_transaction() as session:
+        assert before <= session["signed_in_at"] <= time.time()
+        assert session["last_seen"] >= session["signed_in_at"]
+        assert session.permanent
