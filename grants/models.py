@@ -361,3 +361,134 @@ class Award(db.Model):
     approved_by: Mapped[User] = relationship(foreign_keys=[approved_by_id])
 
     __table_args__ = (CheckConstraint("amount_pence > 0", name="amount"),)
+
+
+AGREEMENT_STATUSES = ("draft", "issued", "accepted", "active", "closed", "terminated")
+
+
+class GrantAgreement(db.Model):
+    """The agreement made from an approved award: its conditions, the grantee's acceptance, and its end."""
+
+    __tablename__ = "grant_agreement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    award_id: Mapped[int] = mapped_column(ForeignKey("award.id"), unique=True)
+    bid_id: Mapped[int] = mapped_column(ForeignKey("bid.id"), unique=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    amount_pence: Mapped[int] = mapped_column(Integer)
+    # Sum of scheduled and paid payments; only ever changed by the guarded update in grants.payments.
+    scheduled_pence: Mapped[int] = mapped_column(Integer, default=0)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    # Kept as issued, so later changes to the standard wording never rewrite a signed agreement.
+    standard_conditions: Mapped[str] = mapped_column(Text)
+    special_conditions: Mapped[str] = mapped_column(Text, default="")
+    prepared_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    accepted_name: Mapped[str] = mapped_column(String(200), default="")
+    accepted_role: Mapped[str] = mapped_column(String(200), default="")
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str] = mapped_column(Text, default="")
+    # Money the grantee must repay (clawback), a condition the Police Reform Act s.9 allows.
+    repayment_due_pence: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    award: Mapped[Award] = relationship()
+    bid: Mapped[Bid] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+    accepted_by: Mapped[User | None] = relationship(foreign_keys=[accepted_by_id])
+    payments: Mapped[list[Payment]] = relationship(back_populates="agreement", order_by="Payment.due_on, Payment.id")
+    returns: Mapped[list[MonitoringReturn]] = relationship(
+        back_populates="agreement", order_by="MonitoringReturn.period_start"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        CheckConstraint(
+            "status in ('draft','issued','accepted','active','closed','terminated')", name="status"
+        ),
+        CheckConstraint("amount_pence > 0", name="amount"),
+        CheckConstraint("scheduled_pence >= 0 AND scheduled_pence <= amount_pence", name="scheduled"),
+        CheckConstraint("end_date >= start_date", name="dates"),
+        CheckConstraint("repayment_due_pence IS NULL OR repayment_due_pence >= 0", name="repayment"),
+    )
+
+    @property
+    def reference(self) -> str:
+        return f"GA-{self.id:05d}"
+
+
+PAYMENT_STATUSES = ("scheduled", "paid", "cancelled")
+
+
+class Payment(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("grant_agreement.id"), index=True)
+    amount_pence: Mapped[int] = mapped_column(Integer)
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="scheduled", index=True)
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    finance_reference: Mapped[str] = mapped_column(String(100), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    agreement: Mapped[GrantAgreement] = relationship(back_populates="payments")
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        CheckConstraint("status in ('scheduled','paid','cancelled')", name="status"),
+        CheckConstraint("amount_pence > 0", name="amount"),
+        CheckConstraint("status != 'paid' OR paid_on IS NOT NULL", name="paid_on"),
+    )
+
+    @property
+    def reference(self) -> str:
+        return f"PAY-{self.id:05d}"
+
+
+RETURN_STATUSES = ("due", "submitted", "accepted", "returned", "resubmitted")
+
+
+class MonitoringReturn(db.Model):
+    """One six-monthly outcome return for one grant and one period the grant overlaps."""
+
+    __tablename__ = "monitoring_return"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("grant_agreement.id"), index=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(20), default="due", index=True)
+    progress: Mapped[str] = mapped_column(Text, default="")
+    outputs_achieved: Mapped[str] = mapped_column(Text, default="")
+    outcomes_achieved: Mapped[str] = mapped_column(Text, default="")
+    people_reached: Mapped[int | None] = mapped_column(Integer)
+    spent_pence: Mapped[int | None] = mapped_column(Integer)
+    challenges: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    review_note: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    agreement: Mapped[GrantAgreement] = relationship(back_populates="returns")
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        UniqueConstraint("agreement_id", "period_start", name="uq_monitoring_return_agreement_period"),
+        CheckConstraint("status in ('due','submitted','accepted','returned','resubmitted')", name="status"),
+        CheckConstraint("period_end >= period_start", name="period"),
+        CheckConstraint("people_reached IS NULL OR people_reached >= 0", name="people_reached"),
+        CheckConstraint("spent_pence IS NULL OR spent_pence >= 0", name="spent"),
+    )

@@ -108,6 +108,9 @@ def run_migrations_online():
         if connection.dialect.name == "sqlite":
             # Batch migrations copy and drop tables; SQLite's foreign key checks must be off for that.
             connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            # The PRAGMA began a transaction; end it, or Alembic leaves its own (and the version row) to the
+            # caller, and the row is rolled back when the connection closes.
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
