@@ -57,10 +57,12 @@ def create_app(env: str | None = None, **overrides: Any) -> Flask:
     register_commands(app)
 
     from grants.admin import bp as admin_bp
+    from grants.agreements import bp as agreements_bp
     from grants.assessment import bp as assessment_bp
     from grants.auth import bp as auth_bp
     from grants.bids import bp as bids_bp
     from grants.main import bp as main_bp
+    from grants.monitoring import bp as monitoring_bp
     from grants.public import bp as public_bp
 
     app.register_blueprint(main_bp)
@@ -69,4 +71,6 @@ def create_app(env: str | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(assessment_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(public_bp)
+    app.register_blueprint(agreements_bp)
+    app.register_blueprint(monitoring_bp)
     return app

@@ -10,7 +10,7 @@ from flask import abort
 from flask_login import current_user, login_required
 
 from grants.extensions import db
-from grants.models import Bid, User
+from grants.models import Bid, GrantAgreement, MonitoringReturn, Payment, User
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,3 +45,33 @@ def bid_or_404(bid_id: int, user: User) -> Bid:
     if bid is None or not can_see_bid(user, bid):
         abort(404)
     return bid
+
+
+def agreement_or_404(agreement_id: int, user: User) -> GrantAgreement:
+    """Staff see every agreement; a grantee sees its own once issued (a draft is the OPCC's own until then)."""
+    from grants.agreement_rules import VISIBLE_TO_GRANTEE
+
+    agreement = db.session.get(GrantAgreement, agreement_id)
+    if agreement is None:
+        abort(404)
+    if user.role == "applicant":
+        if agreement.organisation_id != user.organisation_id or agreement.status not in VISIBLE_TO_GRANTEE:
+            abort(404)
+    elif user.role not in STAFF_ROLES:
+        abort(404)
+    return agreement
+
+
+def payment_or_404(payment_id: int, user: User) -> Payment:
+    payment = db.session.get(Payment, payment_id)
+    if payment is None or user.role not in STAFF_ROLES:
+        abort(404)
+    return payment
+
+
+def return_or_404(return_id: int, user: User) -> MonitoringReturn:
+    ret = db.session.get(MonitoringReturn, return_id)
+    if ret is None:
+        abort(404)
+    agreement_or_404(ret.agreement_id, user)
+    return ret

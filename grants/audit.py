@@ -67,6 +67,23 @@ EVENT_LABELS = {
     "bid.approval_refused": "Approval refused",
     "bid.conflict_declared": "Conflict of interest declared",
     "fund_year.committed": "Money committed",
+    "agreement.prepared": "Draft agreement prepared",
+    "agreement.updated": "Draft agreement changed",
+    "agreement.issued": "Issued to the grantee",
+    "agreement.accepted": "Accepted by the grantee",
+    "agreement.active": "Grant started",
+    "agreement.closed": "Closed",
+    "agreement.terminated": "Terminated",
+    "agreement.repayment_due": "Repayment due",
+    "payment.scheduled": "Payment scheduled",
+    "payment.paid": "Payment made",
+    "payment.cancelled": "Payment cancelled",
+    "monitoring_return.scheduled": "Return scheduled",
+    "monitoring_return.saved": "Draft saved",
+    "monitoring_return.submitted": "Submitted",
+    "monitoring_return.resubmitted": "Resubmitted",
+    "monitoring_return.accepted": "Accepted",
+    "monitoring_return.returned": "Returned for changes",
 }
 
 

@@ -15,9 +15,10 @@ from sqlalchemy import select, update
 from grants.audit import record_event
 from grants.caps import per_applicant_cap_problem, per_bid_cap_problem
 from grants.extensions import db
-from grants.mail import queue_email
+from grants.mail import queue_email, tell_organisation
 from grants.models import Assessment, Award, Bid, Decision, FundYear, User
 from grants.money import format_money
+from grants.refusals import Refused
 from grants.workflow import STATUS_NAMES, move
 
 # The criteria every bid is scored against, 0 (no evidence) to 5 (excellent).
@@ -49,7 +50,7 @@ OUTCOME_TITLES = {
 NO_CHANGE = "No change has been made."
 
 
-class DecisionError(ValueError):
+class DecisionError(Refused):
     """A decision that the rules refuse; the message says why, for the person deciding."""
 
 
@@ -182,11 +183,7 @@ def record_assessment(bid: Bid, officer: User, data: AssessmentInput) -> dict[st
 
 def _tell_applicants(bid: Bid, subject: str, body: str) -> None:
     """Email the organisation's active applicant users; the bid's author always included."""
-    recipients = {user.email for user in bid.organisation.users if user.active and user.role == "applicant"}
-    if bid.created_by.active:
-        recipients.add(bid.created_by.email)
-    for address in sorted(recipients):
-        queue_email(address, f"{bid.reference}: {subject}", body)
+    tell_organisation(bid.organisation, f"{bid.reference}: {subject}", body, also=bid.created_by)
 
 
 def request_information(bid: Bid, officer: User, message: str) -> None:

@@ -5,11 +5,24 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovTextArea, GovTextInput
 from wtforms import Field, StringField
-from wtforms.validators import StopValidation
+from wtforms.validators import Length, StopValidation
 
 from grants.money import MoneyError, money_input_value, parse_money
+
+TEXT_LIMIT = 5000
+
+
+def text_area(label: str, hint: str = "", limit: int = TEXT_LIMIT) -> StringField:
+    """A GOV.UK textarea whose only own check is its length; the business rules say what is missing."""
+    return StringField(label, description=hint, widget=GovTextArea(),
+                       validators=[Length(max=limit, message=f"{label} must be {limit:,} characters or fewer")])
+
+
+def text_line(label: str, hint: str = "", limit: int = 200) -> StringField:
+    return StringField(label, description=hint, widget=GovTextInput(),
+                       validators=[Length(max=limit, message=f"{label} must be {limit:,} characters or fewer")])
 
 
 class MoneyField(StringField):
@@ -46,6 +59,42 @@ class MoneyField(StringField):
         if self.raw_data:
             return self.raw_data[0]
         return money_input_value(self.data) if self.data is not None else ""
+
+
+class WholeNumberField(StringField):
+    """A whole number typed into a text box; a clear message instead of WTForms' "Not a valid integer"."""
+
+    widget = GovTextInput()
+
+    def __init__(self, label: str | None = None, validators: Any = None, *, required_message: str,
+                 invalid_message: str, optional: bool = False, **kwargs: Any) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.optional = optional
+        self.required_message = required_message
+        self.invalid_message = invalid_message
+        self.parse_error: str | None = None
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        text = (valuelist[0] if valuelist else "").strip().replace(",", "")
+        self.parse_error = None
+        if not text:
+            self.data = None
+        elif text.isascii() and text.isdigit() and len(text) <= 9:
+            self.data = int(text)
+        else:
+            self.data = None
+            self.parse_error = self.invalid_message
+
+    def pre_validate(self, form: Any) -> None:
+        if self.parse_error:
+            raise StopValidation(self.parse_error)
+        if self.data is None and not self.optional:
+            raise StopValidation(self.required_message)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else str(self.data)
 
 
 class GovDateField(Field):

@@ -8,7 +8,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from grants.extensions import db
-from grants.models import OutboxEmail, utcnow
+from grants.models import Organisation, OutboxEmail, User, utcnow
 
 
 def queue_email(to_address: str, subject: str, body: str) -> OutboxEmail:
@@ -16,6 +16,15 @@ def queue_email(to_address: str, subject: str, body: str) -> OutboxEmail:
     message = OutboxEmail(to_address=to_address, subject=subject, body=body)
     db.session.add(message)
     return message
+
+
+def tell_organisation(organisation: Organisation, subject: str, body: str, *, also: User | None = None) -> None:
+    """Email an organisation's active applicant users (and `also`, such as a bid's author, if active)."""
+    recipients = {user.email for user in organisation.users if user.active and user.role == "applicant"}
+    if also is not None and also.active:
+        recipients.add(also.email)
+    for address in sorted(recipients):
+        queue_email(address, subject, body)
 
 
 def deliver_pending(config: Mapping[str, Any]) -> int:

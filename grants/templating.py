@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask
+from flask import Flask, current_app
 from wtforms import Form
 
 from grants.decisions import DECISION_NAMES
@@ -60,10 +60,13 @@ def error_list(form: Form | None, extra: dict[str, str] | None = None) -> list[d
 
 
 NAV_BY_ROLE: dict[str, list[tuple[str, str]]] = {
-    "applicant": [("bids.index", "Your bids"), ("bids.start", "Start a bid")],
-    "officer": [("assessment.index", "Bids")],
-    "approver": [("assessment.index", "Bids")],
-    "finance": [("assessment.index", "Bids")],
+    "applicant": [("bids.index", "Your bids"), ("bids.start", "Start a bid"), ("agreements.index", "Agreements"),
+                  ("monitoring.index", "Monitoring")],
+    "officer": [("assessment.index", "Bids"), ("agreements.index", "Agreements"), ("monitoring.index", "Monitoring"),
+                ("finance.index", "Reports")],
+    "approver": [("assessment.index", "Bids"), ("agreements.index", "Agreements"), ("finance.index", "Reports")],
+    "finance": [("finance.index", "Finance"), ("agreements.index", "Agreements"), ("assessment.index", "Bids"),
+                ("monitoring.index", "Monitoring")],
     "admin": [
         ("admin.index", "Administration"),
         ("admin.funds", "Funds"),
@@ -74,7 +77,7 @@ NAV_BY_ROLE: dict[str, list[tuple[str, str]]] = {
 
 
 def nav_items(user: Any) -> list[tuple[str, str]]:
-    return NAV_BY_ROLE.get(user.role, [])
+    return [(endpoint, text) for endpoint, text in NAV_BY_ROLE.get(user.role, []) if endpoint in current_app.view_functions]
 
 
 def init_templating(app: Flask) -> None:
@@ -86,9 +89,14 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.globals["error_list"] = error_list
     app.jinja_env.globals["DECISION_NAMES"] = DECISION_NAMES
     app.jinja_env.globals["nav_items"] = nav_items
+    from grants import agreement_rules, payment_rules
     from grants.audit import event_label
     from grants.bid_rules import THEMES
 
+    app.jinja_env.globals["AGREEMENT_STATUS_NAMES"] = agreement_rules.STATUS_NAMES
+    app.jinja_env.globals["AGREEMENT_STATUS_COLOURS"] = agreement_rules.STATUS_COLOURS
+    app.jinja_env.globals["PAYMENT_STATUS_NAMES"] = payment_rules.STATUS_NAMES
+    app.jinja_env.globals["PAYMENT_STATUS_COLOURS"] = payment_rules.STATUS_COLOURS
     app.jinja_env.globals["event_label"] = event_label
     app.jinja_env.globals["THEMES"] = THEMES
 

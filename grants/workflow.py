@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from grants.audit import record_event
 from grants.models import Bid, User, utcnow
+from grants.refusals import Refused
 
 STATUS_NAMES = {
     "draft": "Draft",
@@ -42,7 +43,7 @@ WITHDRAWABLE = {"draft", "submitted", "in_review", "info_requested"}
 DECIDED = {"approved", "rejected"}
 
 
-class TransitionError(ValueError):
+class TransitionError(Refused):
     pass
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
@@ -15,45 +13,10 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import BooleanField, PasswordField, RadioField, SelectField, StringField, SubmitField
-from wtforms.validators import Email, InputRequired, Length, StopValidation, ValidationError
+from wtforms.validators import Email, InputRequired, Length, ValidationError
 
-from grants.forms import GovDateField, MoneyField
+from grants.forms import GovDateField, MoneyField, WholeNumberField
 from grants.models import FUNDING_SOURCES, ORG_TYPES, ROLE_NAMES
-
-
-class WholeNumberField(StringField):
-    """A whole number typed into a text box; a clear message instead of WTForms' "Not a valid integer"."""
-
-    widget = GovTextInput()
-
-    def __init__(self, label: str | None = None, validators: Any = None, *, required_message: str,
-                 invalid_message: str, **kwargs: Any) -> None:
-        super().__init__(label, validators, **kwargs)
-        self.required_message = required_message
-        self.invalid_message = invalid_message
-        self.parse_error: str | None = None
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        text = (valuelist[0] if valuelist else "").strip().replace(",", "")
-        self.parse_error = None
-        if not text:
-            self.data = None
-        elif text.isascii() and text.isdigit() and len(text) <= 9:
-            self.data = int(text)
-        else:
-            self.data = None
-            self.parse_error = self.invalid_message
-
-    def pre_validate(self, form: Any) -> None:
-        if self.parse_error:
-            raise StopValidation(self.parse_error)
-        if self.data is None:
-            raise StopValidation(self.required_message)
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        return "" if self.data is None else str(self.data)
 
 
 def _choices(mapping: dict[str, str]) -> list[tuple[str, str]]:

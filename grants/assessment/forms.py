@@ -1,18 +1,11 @@
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovRadioInput, GovSubmitInput, GovTextArea
-from wtforms import BooleanField, HiddenField, RadioField, StringField, SubmitField
-from wtforms.validators import Length
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovRadioInput, GovSubmitInput
+from wtforms import BooleanField, HiddenField, RadioField, SubmitField
 
 from grants.decisions import CRITERIA, MAX_SCORE
 from grants.forms import MoneyField
+from grants.forms import text_area as _text
 from grants.models import FRAUD_RISKS
-
-TEXT_LIMIT = 5000
-
-
-def _text(label: str, hint: str = "") -> StringField:
-    return StringField(label, description=hint, widget=GovTextArea(),
-                       validators=[Length(max=TEXT_LIMIT, message=f"{label} must be {TEXT_LIMIT:,} characters or fewer")])
 
 
 def _choice(label: str, choices: list[tuple[str, str]], hint: str = "") -> RadioField:

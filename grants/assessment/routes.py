@@ -7,11 +7,10 @@ from collections.abc import Callable
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from grants.access import STAFF_ROLES, bid_or_404, roles_required
+from grants.agreement_rules import agreement_for_bid
 from grants.assessment import bp
 from grants.assessment.forms import (
     SCORE_FIELDS,
@@ -28,7 +27,6 @@ from grants.decisions import (
     CRITERIA,
     MAX_SCORE,
     AssessmentInput,
-    DecisionError,
     award_for,
     budget_figures,
     decide_award,
@@ -40,9 +38,9 @@ from grants.decisions import (
     request_information,
 )
 from grants.extensions import db
-from grants.forms import FORM_PROBLEM, show_problems
 from grants.models import Bid, BidSnapshot, Decision
-from grants.workflow import STATUS_NAMES, TransitionError
+from grants.views import PageAnswer, change_page
+from grants.workflow import STATUS_NAMES
 
 CHANGED_ELSEWHERE = (
     "Someone else changed this bid while you were looking at it, so your decision has not been saved. "
@@ -91,40 +89,14 @@ def bid(bid_id: int) -> str:
     snapshots = db.session.scalars(select(BidSnapshot).where(BidSnapshot.bid_id == bid.id).order_by(BidSnapshot.submission_number)).all()
     return render_template("assessment/bid.html", bid=bid, events=history("bid", bid.id), actions=_actions(bid),
                            assessment=latest_assessment(bid), decisions=decisions, snapshots=snapshots,
-                           award=award_for(bid), criteria=CRITERIA, max_score=MAX_SCORE * len(CRITERIA))
+                           award=award_for(bid), agreement=agreement_for_bid(bid), criteria=CRITERIA,
+                           max_score=MAX_SCORE * len(CRITERIA))
 
 
 def _decide(bid: Bid, form: DecisionForm, template: str, perform: Callable[[], dict[str, str] | str],
-            **context: object) -> str | Response | tuple[str, int]:
-    """The steps every decision shares: version check, the rule, commit or roll back, and the answer.
-
-    `perform` applies a rule and returns either the problems to show or the message for the next page."""
-
-    def again(extra: dict[str, str], status: int = 200) -> tuple[str, int]:
-        return render_template(template, form=form, bid=bid, extra_errors=extra, **context), status
-
-    if request.method == "GET":
-        form.version.data = str(bid.version)
-        return render_template(template, form=form, bid=bid, **context)
-    if not form.validate_on_submit():
-        return again({})
-    if form.version.data != str(bid.version):
-        return again({FORM_PROBLEM: CHANGED_ELSEWHERE}, 409)
-    try:
-        outcome = perform()
-        if isinstance(outcome, dict):
-            db.session.rollback()
-            return again(show_problems(form, outcome))
-        db.session.commit()
-    except (DecisionError, TransitionError) as exc:
-        db.session.rollback()
-        return again({FORM_PROBLEM: str(exc)}, 409)
-    except (StaleDataError, IntegrityError):
-        # Another decision on this bid was committed first (its version moved on, or it already has an award).
-        db.session.rollback()
-        return again({FORM_PROBLEM: CHANGED_ELSEWHERE}, 409)
-    flash(outcome, "success")
-    return redirect(url_for("assessment.bid", bid_id=bid.id))
+            **context: object) -> PageAnswer:
+    return change_page(form, template, perform, url_for("assessment.bid", bid_id=bid.id), version=bid.version,
+                       changed_elsewhere=CHANGED_ELSEWHERE, bid=bid, **context)
 
 
 def _refuse_if(bid: Bid, allowed: bool) -> Response | None:
@@ -136,7 +108,7 @@ def _refuse_if(bid: Bid, allowed: bool) -> Response | None:
 
 @bp.route("/bids/<int:bid_id>/assess", methods=["GET", "POST"])
 @roles_required("officer")
-def assess(bid_id: int) -> str | Response | tuple[str, int]:
+def assess(bid_id: int) -> PageAnswer:
     bid = _staff_bid(bid_id)
     refused = _refuse_if(bid, bid.status in ASSESSABLE)
     if refused:
@@ -169,7 +141,7 @@ def _score(value: str | None) -> int | None:
 
 @bp.route("/bids/<int:bid_id>/request-information", methods=["GET", "POST"], endpoint="request_information")
 @roles_required("officer")
-def request_info(bid_id: int) -> str | Response | tuple[str, int]:
+def request_info(bid_id: int) -> PageAnswer:
     bid = _staff_bid(bid_id)
     refused = _refuse_if(bid, bid.status in ASSESSABLE)
     if refused:
@@ -187,7 +159,7 @@ def request_info(bid_id: int) -> str | Response | tuple[str, int]:
 
 @bp.route("/bids/<int:bid_id>/reject", methods=["GET", "POST"], endpoint="reject")
 @roles_required("officer", "approver")
-def reject_bid(bid_id: int) -> str | Response | tuple[str, int]:
+def reject_bid(bid_id: int) -> PageAnswer:
     bid = _staff_bid(bid_id)
     refused = _refuse_if(bid, any(endpoint == "assessment.reject" for endpoint, _, _ in _actions(bid)))
     if refused:
@@ -205,7 +177,7 @@ def reject_bid(bid_id: int) -> str | Response | tuple[str, int]:
 
 @bp.route("/bids/<int:bid_id>/award", methods=["GET", "POST"])
 @roles_required("officer", "approver")
-def award(bid_id: int) -> str | Response | tuple[str, int]:
+def award(bid_id: int) -> PageAnswer:
     bid = _staff_bid(bid_id)
     refused = _refuse_if(bid, any(endpoint == "assessment.award" for endpoint, _, _ in _actions(bid)))
     if refused:

@@ -11,8 +11,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from grants.bid_rules import THEMES
 from grants.forms import GovDateField, MoneyField
-
-TEXT_LIMIT = 5000
+from grants.forms import text_area as _text
 
 
 class StartBidForm(FlaskForm):
@@ -39,11 +38,6 @@ class BudgetLineForm(Form):
             self.item.errors = [*self.item.errors, "Enter what this cost is for"]
             ok = False
         return ok
-
-
-def _text(label: str, hint: str = "", limit: int = TEXT_LIMIT) -> StringField:
-    return StringField(label, description=hint, widget=GovTextArea(),
-                       validators=[Length(max=limit, message=f"{label} must be {limit:,} characters or fewer")])
 
 
 class BidForm(FlaskForm):

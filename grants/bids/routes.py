@@ -9,6 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from grants.access import bid_or_404, roles_required
+from grants.agreement_rules import VISIBLE_TO_GRANTEE, agreement_for_bid
 from grants.audit import APPLICANT_EVENTS, history
 from grants.bid_rules import (
     BUDGET,
@@ -146,10 +147,13 @@ def view(bid_id: int) -> str:
     bid = bid_or_404(bid_id, current_user)
     outcome = applicant_outcome(bid)
     award = award_for(bid) if bid.status == "approved" else None
+    agreement = agreement_for_bid(bid) if award else None
+    if agreement is not None and agreement.status not in VISIBLE_TO_GRANTEE:
+        agreement = None
     events = [event for event in history("bid", bid.id) if event.action in APPLICANT_EVENTS]
     return render_template("bids/view.html", bid=bid, events=events, applicant_view=True,
                            decision_title=outcome[0] if outcome else None, decision=outcome[1] if outcome else None,
-                           award=award, can_edit=bid.status in EDITABLE_BY_APPLICANT, can_withdraw=bid.status in WITHDRAWABLE)
+                           award=award, agreement=agreement, can_edit=bid.status in EDITABLE_BY_APPLICANT, can_withdraw=bid.status in WITHDRAWABLE)
 
 
 @bp.route("/<int:bid_id>/withdraw", methods=["GET", "POST"])

@@ -1,0 +1,107 @@
+"""Finance: the exports page, one download per export, and what is coming up (payments due, overdue returns)."""
+
+from __future__ import annotations
+
+import tempfile
+
+from flask import current_app, render_template, request, send_file
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from exports.workbook import SPREADSHEET_MIME
+from grants.access import roles_required
+from grants.audit import record_event
+from grants.extensions import db
+from grants.finance import bp
+from grants.finance.catalogue import EXPORTS, Settings, build, check_choices
+from grants.finance.forms import ExportForm
+from grants.periods import financial_year_start
+from grants.reports import export_years, london_today, overdue_returns_by_fund, scheduled_payments_due
+
+FINANCE_ROLES = ("finance", "officer", "approver", "admin")
+UPCOMING_DAYS = 30
+# Export name -> endpoint of its download, one route per export.
+ENDPOINTS = {
+    "grants-register": "grants_register",
+    "government-return": "government_return",
+    "payments": "payments",
+    "360giving": "threesixty_giving",
+}
+
+
+def settings_from_config() -> Settings:
+    config = current_app.config
+    return Settings(grant_id_prefix=config["GRANT_ID_PREFIX"], publisher_org_id=config["PUBLISHER_ORG_ID"],
+                    publisher_name=config["PUBLISHER_NAME"])
+
+
+def _page(failed: ExportForm | None = None, status: int = 200) -> tuple[str, int]:
+    today = london_today()
+    current = financial_year_start(today)
+    forms = [failed if failed is not None and failed.spec is spec else ExportForm.blank(spec, current)
+             for spec in EXPORTS.values()]
+    upcoming = scheduled_payments_due(today, UPCOMING_DAYS)
+    overdue = overdue_returns_by_fund(today)
+    return render_template(
+        "finance/index.html", export_forms=forms, endpoints=ENDPOINTS, years=export_years(today), today=today,
+        upcoming=upcoming, upcoming_total=sum(p.amount_pence for p in upcoming), upcoming_days=UPCOMING_DAYS,
+        overdue=overdue, overdue_total=sum(o.overdue for o in overdue),
+        extra_errors=failed.error_summary() if failed is not None else None,
+    ), status
+
+
+@bp.route("/")
+@roles_required(*FINANCE_ROLES)
+def index() -> tuple[str, int]:
+    return _page()
+
+
+def _download(name: str) -> Response | tuple[str, int]:
+    spec = EXPORTS[name]
+    years = export_years(london_today())
+    args = request.args
+    chosen, problems = check_choices(spec, args.get("year"), args.get("period"), args.get("source"), years)
+    if chosen is None:
+        # Bad or missing choices: the page again, each problem beside its field (never a 500).
+        return _page(ExportForm.from_args(spec, args, problems), 400)
+    # Built in a temporary file, not in memory, and streamed from there; the file goes when the response closes.
+    out = tempfile.TemporaryFile(suffix=".xlsx")
+    try:
+        rows = build(chosen, out, settings=settings_from_config(),
+                     made_by=f"{current_user.name} ({current_user.email})")
+        record_event(current_user, "export.downloaded", object_type="export",
+                     note=f"{spec.title} {chosen.period_label}", details={**chosen.audit_details(), "rows": rows})
+        db.session.commit()
+    except Exception:
+        out.close()
+        db.session.rollback()
+        raise
+    out.seek(0)
+    response = send_file(out, mimetype=SPREADSHEET_MIME, as_attachment=True, download_name=chosen.filename,
+                         max_age=0)
+    response.headers["Cache-Control"] = "no-store"  # grant and payment details: no copies in shared caches
+    return response
+
+
+@bp.route("/exports/grants-register.xlsx")
+@roles_required(*FINANCE_ROLES)
+def grants_register() -> Response | tuple[str, int]:
+    return _download("grants-register")
+
+
+@bp.route("/exports/government-return.xlsx")
+@roles_required(*FINANCE_ROLES)
+def government_return() -> Response | tuple[str, int]:
+    return _download("government-return")
+
+
+@bp.route("/exports/payments.xlsx")
+@roles_required(*FINANCE_ROLES)
+def payments() -> Response | tuple[str, int]:
+    return _download("payments")
+
+
+@bp.route("/exports/360giving.xlsx")
+@roles_required(*FINANCE_ROLES)
+def threesixty_giving() -> Response | tuple[str, int]:
+    return _download("360giving")
