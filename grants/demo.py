@@ -6,10 +6,13 @@ from datetime import date
 
 from sqlalchemy import select
 
+from grants.agreement_rules import AgreementTerms, accept, activate, issue, prepare_agreement
 from grants.audit import record_event
+from grants.decisions import CRITERIA, AssessmentInput, award_for, decide_award, record_assessment
 from grants.extensions import db
 from grants.models import Bid, BudgetLine, Fund, FundYear, Organisation, User
 from grants.passwords import hash_password
+from grants.payment_rules import record_paid, schedule_payment
 from grants.periods import financial_year_bounds, financial_year_start
 from grants.workflow import move
 
@@ -108,9 +111,9 @@ def seed_demo(today: date | None = None) -> None:
     if db.session.scalar(select(Bid.id).limit(1)) is None:
         scf = fund_years[("Safer Communities Fund", current)]
         youth = fund_years[("Youth Fund", current)]
-        _demo_bid(users["applicant@cambridge-csp.example"], scf, "Cycle-marking kits for Mill Road",
-                  "Bike theft around Mill Road and the station", "Petersfield", "bike_theft",
-                  [("Cycle-marking kits (40)", 1_600_00), ("Event staff", 400_00)], submit=True)
+        funded = _demo_bid(users["applicant@cambridge-csp.example"], scf, "Cycle-marking kits for Mill Road",
+                           "Bike theft around Mill Road and the station", "Petersfield", "bike_theft",
+                           [("Cycle-marking kits (40)", 1_600_00), ("Event staff", 400_00)], submit=True)
         _demo_bid(users["applicant@fenland-csp.example"], scf, "Fly-tipping cameras in Wisbech",
                   "Repeated fly tipping on rural lanes", "Wisbech North", "fly_tipping",
                   [("Two deployable cameras", 3_200_00), ("Signage", 450_00)], submit=True)
@@ -119,15 +122,46 @@ def seed_demo(today: date | None = None) -> None:
                   [("Portable outdoor lights", 1_200_00), ("Youth worker hours", 2_300_00)], submit=True)
         _demo_bid(users["applicant@cambridge-csp.example"], youth, "Street-based youth work (draft)",
                   "ASB at Arbury Court", "Arbury", "youth_diversion", [("Youth worker hours", 2_000_00)], submit=False)
+        _demo_grant(funded, users, today)
     db.session.commit()
 
 
-def _demo_bid(user: User, fund_year: FundYear, title: str, issue: str, where: str, theme: str,
-              lines: list[tuple[str, int]], *, submit: bool) -> None:
+def _demo_grant(bid: Bid, users: dict[str, User], today: date) -> None:
+    """Take one bid through the whole life cycle with the same rules the pages use: assessed, awarded,
+    agreement issued, accepted and started, a first payment made."""
+    officer, finance = users["officer@opcc.example"], users["finance@opcc.example"]
+    applicant = users["applicant@cambridge-csp.example"]
+    db.session.flush()
+    record_assessment(bid, officer, AssessmentInput(
+        scores={key: 4 for key in CRITERIA}, comments="Clear plan with the neighbourhood policing team.",
+        recommended_pence=bid.requested_pence, conflict_of_interest=False, conflict_details="",
+        organisation_checked=True, due_diligence_notes="Statutory partnership; bank details match our records.",
+        fraud_risk="low", fraud_risk_reasons="Long-standing partner with a good record of delivery.",
+    ))
+    decide_award(bid, officer, bid.requested_pence,
+                 "Marked bikes are less attractive to thieves and easier to return to their owners, so cycle "
+                 "marking reduces bike theft around Mill Road.")
+    award = award_for(bid)
+    assert award is not None
+    agreement, _ = prepare_agreement(award, officer, AgreementTerms(bid.start_date, bid.end_date,
+                                                                    "Mark at least 200 bikes by the end date."))
+    assert agreement is not None
+    issue(agreement, officer)
+    accept(agreement, applicant, applicant.name, "Community Safety Manager", True)
+    activate(agreement, officer)
+    payment, _ = schedule_payment(agreement, finance, award.amount_pence // 2, today, "First half on acceptance")
+    if payment is not None:
+        record_paid(payment, finance, today, "AP-DEMO-0001", today)
+    schedule_payment(agreement, finance, award.amount_pence - award.amount_pence // 2, agreement.end_date,
+                     "Second half after the first monitoring return")
+
+
+def _demo_bid(user: User, fund_year: FundYear, title: str, local_issue: str, where: str, theme: str,
+              lines: list[tuple[str, int]], *, submit: bool) -> Bid:
     start = max(fund_year.opens_on, date.today())
     bid = Bid(
         organisation_id=user.organisation_id, fund_year_id=fund_year.id, created_by_id=user.id, title=title,
-        local_issue=issue, activities=f"{title}: delivered with local police and partners.", location=where,
+        local_issue=local_issue, activities=f"{title}: delivered with local police and partners.", location=where,
         theme=theme, start_date=start, end_date=fund_year.closes_on, outputs="Activities delivered as costed.",
         outcomes="Fewer reports of the issue in the area over the following six months.",
         other_funding="None", declaration=submit, declared_by=user.name if submit else "",
@@ -137,3 +171,4 @@ def _demo_bid(user: User, fund_year: FundYear, title: str, issue: str, where: st
     record_event(user, "bid.created", bid, to_state="draft", note="demo data")
     if submit:
         move(bid, "submitted", user, note="demo data")
+    return bid
