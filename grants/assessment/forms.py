@@ -21,7 +21,8 @@ class DecisionForm(FlaskForm):
 
 class AssessmentForm(DecisionForm):
     comments = _text("Comments", "Strengths, weaknesses and anything the decision maker should know.")
-    recommended_pence = MoneyField("Amount you recommend", required_message="Enter the amount you recommend",
+    # Optional here: the rule says it is missing, together with every other problem on the page.
+    recommended_pence = MoneyField("Amount you recommend", optional=True,
                                    description="This may be less than was asked for.")
     conflict_of_interest = _choice("Do you have a conflict of interest with this organisation or bid?",
                                    [("no", "No"), ("yes", "Yes")],
@@ -54,7 +55,7 @@ class RejectForm(DecisionForm):
 
 
 class AwardForm(DecisionForm):
-    amount_pence = MoneyField("Amount to award", required_message="Enter the amount to award",
+    amount_pence = MoneyField("Amount to award", optional=True,
                               description="This may be less than was asked for.")
     reasons = _text(
         "Why this grant will secure or contribute to crime and disorder reduction",
