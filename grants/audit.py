@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from grants.extensions import db
 from grants.models import AuditEvent, User
@@ -41,15 +41,13 @@ def record_event(
     return event
 
 
-def history(object_type: str, object_id: int) -> list[AuditEvent]:
-    """Every event about one record, oldest first."""
-    return list(
-        db.session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.object_type == object_type, AuditEvent.object_id == object_id)
-            .order_by(AuditEvent.occurred_at, AuditEvent.id)
-        )
-    )
+def history(object_type: str, object_id: int, *, also: dict[str, list[int]] | None = None) -> list[AuditEvent]:
+    """Every event about one record (and, with `also`, about records that belong to it), oldest first."""
+    wanted = and_(AuditEvent.object_type == object_type, AuditEvent.object_id == object_id)
+    for other_type, ids in (also or {}).items():
+        if ids:
+            wanted = or_(wanted, and_(AuditEvent.object_type == other_type, AuditEvent.object_id.in_(ids)))
+    return list(db.session.scalars(select(AuditEvent).where(wanted).order_by(AuditEvent.occurred_at, AuditEvent.id)))
 
 
 EVENT_LABELS = {

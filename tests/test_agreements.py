@@ -259,8 +259,10 @@ def test_finance_schedules_and_records_payments_never_beyond_the_grant(as_role, 
     assert client.post(f"/agreements/payments/{payment.id}/cancel",
                        data={"version": str(payment.version), "reason": "oops"}).status_code == 409
 
-    view = page(client.get(f"/agreements/{agreement.id}")).select_one("[data-testid=agreement]").get_text(" ")
-    assert "£1,500.00" in view  # paid so far
+    view = page(client.get(f"/agreements/{agreement.id}"))
+    assert "£1,500.00" in view.select_one("[data-testid=agreement]").get_text(" ")  # paid so far
+    history = [row.select("td")[2].get_text(strip=True) for row in view.select("[data-testid=history] tbody tr")]
+    assert history[-2:] == ["Payment scheduled", "Payment made"]
 
 
 def test_cancelling_a_scheduled_payment_frees_its_money(as_role, world: World) -> None:

@@ -85,7 +85,7 @@ def view(agreement_id: int) -> str:
     returns = [(ret, period_label(ret), *display_status(ret, today)) for ret in agreement.returns]
     return render_template(
         "agreements/view.html", agreement=agreement, bid=agreement.bid, actions=_actions(agreement),
-        confirm=confirm, paid=paid_pence(agreement), returns=returns, events=history("grant_agreement", agreement.id),
+        confirm=confirm, paid=paid_pence(agreement), returns=returns, events=history("grant_agreement", agreement.id, also={"payment": [p.id for p in agreement.payments]}),
     )
 
 
