@@ -8,7 +8,12 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import APPLICANT, fill_bid, sign_in, start_bid, unique
+from grants.agreement_rules import AgreementTerms, prepare_agreement
+from grants.decisions import CRITERIA, AssessmentInput, award_for, decide_award, record_assessment
+from grants.extensions import db
+from grants.models import Bid, User
+from tests.browser.conftest import APPLICANT, OFFICER, fill_bid, sign_in, start_bid, unique
+from tests.browser.test_grant_journey import submitted_bid
 
 pytestmark = pytest.mark.browser
 
@@ -51,3 +56,40 @@ def test_bid_journey_without_javascript(nojs_page, shot) -> None:  # type: ignor
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(re.compile(r"/sign-in$"))
     assert "You have signed out" in page.locator(".govuk-notification-banner").inner_text()
+
+
+def draft_agreement(live_server, title: str) -> int:  # type: ignore[no-untyped-def]
+    """A draft agreement for a freshly awarded bid, made through the rules the pages use."""
+    with live_server.app.app_context():
+        bid = db.session.get(Bid, submitted_bid(live_server, title, 1_200_00))
+        officer = db.session.scalar(db.select(User).where(User.email == OFFICER))
+        record_assessment(bid, officer, AssessmentInput(
+            scores={key: 3 for key in CRITERIA}, comments="", recommended_pence=1_200_00, conflict_of_interest=False,
+            conflict_details="", organisation_checked=True, due_diligence_notes="Checked", fraud_risk="low",
+            fraud_risk_reasons="Known partner"))
+        decide_award(bid, officer, 1_200_00, "Signs and cameras deter fly tipping")
+        agreement, _ = prepare_agreement(award_for(bid), officer, AgreementTerms(date.today(), date.today() + timedelta(days=90), ""))
+        db.session.commit()
+        agreement_id = agreement.id
+        db.session.remove()
+    return agreement_id
+
+
+def test_issuing_and_accepting_an_agreement_without_javascript(nojs_page, live_server) -> None:  # type: ignore[no-untyped-def]
+    page = nojs_page
+    agreement_id = draft_agreement(live_server, unique("No-JavaScript agreement"))
+    sign_in(page, OFFICER)
+    page.goto(f"/agreements/{agreement_id}")
+    page.get_by_role("button", name="Issue to Fenland CSP").click()
+    expect(page.locator(".govuk-tag").first).to_have_text("Issued for acceptance")
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, APPLICANT)
+    page.goto(f"/agreements/{agreement_id}/accept")
+    page.get_by_role("button", name="Accept agreement").click()
+    # Without GOV.UK Frontend's script the error summary is still there, linking to each field.
+    assert page.locator(".govuk-error-summary__list a").first.get_attribute("href") == "#accepted_role"
+    page.fill("#accepted_role", "Community Safety Manager")
+    page.locator("#confirm").check()
+    page.get_by_role("button", name="Accept agreement").click()
+    expect(page.locator("[data-testid=acceptance]")).to_contain_text("Community Safety Manager")
