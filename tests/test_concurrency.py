@@ -9,6 +9,7 @@ import http.client
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from urllib.parse import urlencode
 
 import pytest
@@ -19,8 +20,9 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from grants.assessment.routes import CHANGED_ELSEWHERE
 from grants.decisions import CRITERIA, AssessmentInput, record_assessment
 from grants.extensions import db
-from grants.models import Award, Bid, Decision, FundYear
+from grants.models import Award, Bid, Decision, FundYear, GrantAgreement, Payment
 from tests.conftest import PASSWORD, World, make_user
+from tests.test_agreements import active_agreement
 from tests.test_assessment import make_submitted_bid
 
 DECISIONS = 24
@@ -52,15 +54,17 @@ def request(srv: BaseWSGIServer, method: str, path: str, form: dict[str, str], c
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     if cookie:
         headers["Cookie"] = cookie
-    conn.request(method, path, body=urlencode(form), headers=headers)
+    conn.request(method, path, body=urlencode(form, doseq=True), headers=headers)
     response = conn.getresponse()
     response.body = response.read().decode()  # type: ignore[attr-defined]
     conn.close()
     return response
 
 
-def fire(srv: BaseWSGIServer, decisions: list[tuple[int, dict[str, str], str]]) -> list[Answer]:
-    """Post every award decision at the same moment, one thread each; wait for all the answers."""
+def fire(srv: BaseWSGIServer, decisions: list[tuple[int, dict[str, str], str]],
+         path: str = "/assess/bids/{}/award") -> list[Answer]:
+    """Post every decision at the same moment, one thread each, to `path` filled with the record's id;
+    wait for all the answers."""
     start = threading.Barrier(len(decisions), timeout=TIMEOUT)
     answers: list[Answer] = []
     failures: list[BaseException] = []
@@ -68,7 +72,7 @@ def fire(srv: BaseWSGIServer, decisions: list[tuple[int, dict[str, str], str]]) 
     def decide(bid_id: int, form: dict[str, str], cookie: str) -> None:
         try:
             start.wait()
-            response = request(srv, "POST", f"/assess/bids/{bid_id}/award", form, cookie)
+            response = request(srv, "POST", path.format(bid_id), form, cookie)
             answers.append(Answer(bid_id, response.status, response.body))  # type: ignore[attr-defined]
         except BaseException as exc:  # noqa: BLE001  (reported by the caller's assertion)
             failures.append(exc)
@@ -159,3 +163,25 @@ def test_simultaneous_decisions_on_one_bid_make_one_award(app: Flask, world: Wor
         assert answer.status in (302, 409), answer.status
         if answer.status == 409:
             assert CHANGED_ELSEWHERE in answer.body
+
+
+def test_concurrent_payments_never_pay_more_than_the_grant(app: Flask, world: World, server: BaseWSGIServer,
+                                                           as_role) -> None:  # type: ignore[no-untyped-def]
+    agreement = active_agreement(as_role, world, amount_pence=1_050_00)
+    finance = [world.user("finance"), make_user("finance2@opcc.example", "finance", world.opcc)]
+    db.session.commit()
+    cookies = [signed_in_cookie(server, user.email) for user in finance]
+    due = date.today()
+    form = {"amount_pence": "100", "due_on": [str(due.day), str(due.month), str(due.year)]}
+    answers = fire(server, [(agreement.id, form, cookies[n % 2]) for n in range(20)],  # type: ignore[misc]
+                   path="/agreements/{}/payments/new")
+
+    db.session.expire_all()
+    agreement = db.session.get(GrantAgreement, agreement.id)
+    scheduled = db.session.scalar(select(func.sum(Payment.amount_pence)).where(Payment.agreement_id == agreement.id))
+    made = [a for a in answers if a.status == 302]
+    assert len(made) == 10 and scheduled == agreement.scheduled_pence == 1_000_00
+    for answer in answers:
+        if answer.status != 302:
+            assert answer.status == 200
+            assert "£100.00 is more than the £50.00 of the grant not yet scheduled or paid" in answer.body
