@@ -1,0 +1,223 @@
+"""The Alembic migrations build exactly the schema the models describe, on SQLite and on PostgreSQL.
+
+The newest revision is read from the migration scripts (head), so migrations added later are covered
+without being named here. SQLite runs on a file database of the test's own; PostgreSQL runs, when
+TEST_DATABASE_URL is set, in a database of its own that is dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import flask_migrate
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from alembic.script import ScriptDirectory
+from flask import Flask
+from sqlalchemy import CheckConstraint, create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from grants import create_app
+from grants.extensions import db
+
+VERSION_TABLE = "alembic_version"
+
+
+@pytest.fixture(autouse=True)
+def _keep_logging() -> Iterator[None]:
+    """Alembic's env.py calls logging.config.fileConfig, which replaces the root handlers; put them back."""
+    names = ["", "alembic", "flask_migrate", "sqlalchemy", "sqlalchemy.engine"]
+    saved = {}
+    for name in names:
+        logger = logging.getLogger(name)
+        saved[name] = (logger.level, list(logger.handlers), logger.propagate, logger.disabled)
+    yield
+    for name, (level, handlers, propagate, disabled) in saved.items():
+        logger = logging.getLogger(name)
+        logger.setLevel(level)
+        logger.handlers[:] = handlers
+        logger.propagate = propagate
+        logger.disabled = disabled
+
+
+def _fresh_postgres_database(admin_url: Any, name: str) -> None:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        # FORCE ends any connection a crashed earlier run left behind (PostgreSQL 13+).
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+
+def _drop_postgres_database(admin_url: Any, name: str) -> None:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """The URI of an empty database nobody else uses."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrations.db'}"
+        return
+    base = request.getfixturevalue("database_uri_base")
+    if base is None:
+        pytest.skip("PostgreSQL migrations need TEST_DATABASE_URL (make test-postgres sets it)")
+    # The worker's own database name with a suffix: the app fixture's tables are never touched.
+    url = make_url(base)
+    name = f"{url.database}_migrations"
+    admin_url = url.set(database="postgres")
+    _fresh_postgres_database(admin_url, name)
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        _drop_postgres_database(admin_url, name)
+
+
+@pytest.fixture()
+def app(empty_database: str) -> Iterator[Flask]:
+    """An app on the empty database; deliberately not the shared fixture, which builds tables with create_all."""
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=empty_database)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def head_revisions(app: Flask) -> set[str]:
+    with app.app_context():
+        config = app.extensions["migrate"].migrate.get_config()
+    return set(ScriptDirectory.from_config(config).get_heads())
+
+
+def stored_revisions(uri: str) -> set[str]:
+    """The revisions recorded in the database, read through a new engine so only committed rows count."""
+    engine = create_engine(uri)
+    try:
+        with engine.connect() as conn:
+            return set(MigrationContext.configure(conn).get_current_heads())
+    finally:
+        engine.dispose()
+
+
+def table_names(app: Flask) -> set[str]:
+    with app.app_context():
+        return set(inspect(db.engine).get_table_names())
+
+
+def pending_changes(app: Flask) -> list[Any]:
+    """What `flask db migrate` would write: the differences between the database and db.metadata."""
+    with app.app_context():
+        # The same comparison options Flask-Migrate gives Alembic (compare_type and so on).
+        opts = dict(app.extensions["migrate"].configure_args)
+        with db.engine.connect() as conn:
+            return list(compare_metadata(MigrationContext.configure(conn, opts=opts), db.metadata))
+
+
+def check_constraint_differences(app: Flask) -> dict[str, set[str]]:
+    """Named CHECK constraints missing from the database or not in the models.
+
+    Alembic's autogenerate does not compare CHECK constraints, and the budget and amount
+    rules rely on them, so they are compared here by name."""
+    with app.app_context():
+        inspector = inspect(db.engine)
+        in_database = {
+            (table, ck["name"])
+            for table in inspector.get_table_names()
+            if table != VERSION_TABLE
+            for ck in inspector.get_check_constraints(table)
+            if ck.get("name")
+        }
+    in_models = {
+        (table.name, str(constraint.name))
+        for table in db.metadata.sorted_tables
+        for constraint in table.constraints
+        if isinstance(constraint, CheckConstraint) and constraint.name
+    }
+    return {
+        "missing from the database": {f"{t}.{n}" for t, n in in_models - in_database},
+        "not in the models": {f"{t}.{n}" for t, n in in_database - in_models},
+    }
+
+
+def assert_schema_matches_models(app: Flask, uri: str) -> None:
+    assert pending_changes(app) == []
+    assert check_constraint_differences(app) == {"missing from the database": set(), "not in the models": set()}
+    assert table_names(app) == set(db.metadata.tables) | {VERSION_TABLE}
+    assert stored_revisions(uri) == head_revisions(app)
+
+
+def upgrade(app: Flask, revision: str = "head") -> None:
+    with app.app_context():
+        flask_migrate.upgrade(revision=revision)
+        # Start the next step on new connections, so nothing a migration set on a pooled one carries over.
+        db.engine.dispose()
+
+
+def downgrade(app: Flask, revision: str) -> None:
+    with app.app_context():
+        flask_migrate.downgrade(revision=revision)
+        db.engine.dispose()
+
+
+def test_migrations_have_one_head() -> None:
+    """Two migrations written in parallel against the same parent must be merged before they ship."""
+    assert len(head_revisions(create_app("testing", SQLALCHEMY_DATABASE_URI="sqlite://"))) == 1
+
+
+def test_upgrade_to_head_leaves_nothing_to_migrate(app: Flask, empty_database: str) -> None:
+    assert table_names(app) == set()
+    upgrade(app)
+    assert_schema_matches_models(app, empty_database)
+
+
+def test_downgrade_to_base_then_upgrade_again(app: Flask, empty_database: str) -> None:
+    upgrade(app)
+    downgrade(app, "base")
+    assert table_names(app) <= {VERSION_TABLE}
+    assert stored_revisions(empty_database) == set()
+    with app.app_context():
+        inspector = inspect(db.engine)
+        if db.engine.dialect.name == "postgresql":
+            # Leftover enum types or sequences would make the next upgrade fail or differ.
+            assert inspector.get_sequence_names() == []
+            assert inspector.get_enums() == []
+        assert inspector.get_view_names() == []
+    upgrade(app)
+    assert_schema_matches_models(app, empty_database)
+
+
+def test_flask_db_upgrade_command_builds_the_schema(app: Flask, empty_database: str) -> None:
+    assert table_names(app) == set()
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        db.engine.dispose()
+    assert_schema_matches_models(app, empty_database)
+
+
+def test_comparison_notices_a_difference(app: Flask, empty_database: str) -> None:
+    """The checks above can fail: a dropped column and a dropped CHECK constraint are both reported."""
+    upgrade(app)
+    with app.app_context():
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA foreign_keys = OFF")  # batch mode rebuilds the tables
+            ops = Operations(MigrationContext.configure(conn))
+            with ops.batch_alter_table("fund") as batch:
+                batch.drop_column("description")
+            with ops.batch_alter_table("fund_year") as batch:
+                batch.drop_constraint("ck_fund_year_committed", type_="check")
+        db.engine.dispose()
+    changes = pending_changes(app)
+    assert [(c[0], c[2], c[3].name) for c in changes if c[0] == "add_column"] == [("add_column", "fund", "description")]
+    assert check_constraint_differences(app) == {
+        "missing from the database": {"fund_year.ck_fund_year_committed"},
+        "not in the models": set(),
+    }
