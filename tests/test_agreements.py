@@ -8,7 +8,7 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from grants.agreement_rules import STANDARD_CONDITIONS
+from grants.agreement_rules import STANDARD_CONDITIONS, AgreementTerms, accept, activate, issue, prepare_agreement
 from grants.decisions import AssessmentInput, decide_award, record_assessment
 from grants.extensions import db
 from grants.models import AuditEvent, Award, GrantAgreement, MonitoringReturn, OutboxEmail, Payment
@@ -29,6 +29,25 @@ def approved_award(world: World, amount_pence: int = 2_000_00, title: str = "Cyc
     assert outcome is not None and outcome.status == "approved", problems
     db.session.commit()
     return db.session.scalar(select(Award).where(Award.bid_id == bid.id))
+
+
+def make_agreement(world: World, status: str = "draft", title: str = "Cycle marking kits") -> GrantAgreement:
+    """An agreement taken to `status` (draft, issued, accepted or active) through the rules, without pages.
+
+    It runs from a month ago, so the half-year running now has its monitoring return."""
+    award = approved_award(world, title=title)
+    officer, today = world.user("officer"), date.today()
+    agreement, problems = prepare_agreement(award, officer, AgreementTerms(today - timedelta(days=30),
+                                                                           today + timedelta(days=60), ""))
+    assert agreement is not None, problems
+    if status in ("issued", "accepted", "active"):
+        issue(agreement, officer)
+    if status in ("accepted", "active"):
+        assert accept(agreement, world.user("applicant"), "Tom Hughes", "Manager", True) == {}
+    if status == "active":
+        activate(agreement, officer)
+    db.session.commit()
+    return agreement
 
 
 def dates(name: str, value: date) -> dict[str, list[str]]:

@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 import pytest
@@ -19,7 +20,9 @@ from grants.config import DEV_SECRET_KEY
 from grants.extensions import db
 from grants.mail import queue_email
 from grants.models import AuditEvent, Bid, BudgetLine, User
+from grants.payment_rules import schedule_payment
 from tests.conftest import PASSWORD, World, make_user, page, sign_in
+from tests.test_agreements import approved_award, make_agreement
 
 CSRF_REFUSED = "Your form had expired or came from another site"
 START = {"applicant": "/bids/", "officer": "/assess/", "approver": "/assess/", "finance": "/assess/",
@@ -157,6 +160,11 @@ def test_no_inline_script_style_or_handlers_on_any_page(app: Flask, client: Flas
     message = queue_email("someone@example.com", "Hello", "Body")
     token = issue_reset_token(world.user("finance"), 2)
     db.session.commit()
+    make_agreement(world, "issued")
+    active = make_agreement(world, "active")
+    payment, _ = schedule_payment(active, world.user("finance"), 100_00, date.today())
+    db.session.commit()
+    agreement_ids = {"agreement_id": active.id, "payment_id": payment.id, "return_id": active.returns[0].id}
 
     get_rules = [rule for rule in app.url_map.iter_rules()
                  if "GET" in rule.methods and rule.endpoint not in ("static", "main.healthz")]
@@ -190,7 +198,7 @@ def test_no_inline_script_style_or_handlers_on_any_page(app: Flask, client: Flas
         bid_id = draft.id if role == "applicant" else submitted.id
         visit(role, {"bid_id": bid_id, "fund_id": world.scf.id, "fund_year_id": world.scf_year.id,
                      "organisation_id": world.csp.id, "user_id": world.user("officer").id,
-                     "message_id": message.id})
+                     "message_id": message.id, **agreement_ids})
         assert START[role] in checked[role]
         assert len(checked[role]) >= 2, (role, checked[role])
     # A 403 page while signed in.
@@ -198,6 +206,8 @@ def test_no_inline_script_style_or_handlers_on_any_page(app: Flask, client: Flas
     assert response.status_code == 403
     assert_no_inline_code(response, "403 page")
     assert len(checked["admin"]) >= 10
+    assert {f"/agreements/{active.id}", f"/monitoring/{active.returns[0].id}/edit"} <= set(checked["applicant"])
+    assert f"/agreements/payments/{payment.id}/paid" in checked["finance"]
 
 
 # Production settings -------------------------------------------------------------------------
@@ -306,6 +316,15 @@ def test_every_post_without_a_csrf_token_is_refused_and_changes_nothing(app: Fla
     recommended = make_bid(world, "recommended", "Recommended bid")
     token = issue_reset_token(world.user("finance"), 2)
     db.session.commit()
+    award = approved_award(world, title="Awarded, no agreement yet")
+    draft_agreement = make_agreement(world, "draft")
+    issued = make_agreement(world, "issued")
+    active = make_agreement(world, "active")
+    payment, _ = schedule_payment(active, world.user("finance"), 100_00, date.today())
+    returns = {r.status: r for r in active.returns}
+    due_return = returns["due"]
+    db.session.commit()
+    today = [str(date.today().day), str(date.today().month), str(date.today().year)]
     officer = world.user("officer")
     new_password = "violet-kettle-harbour-lantern"
     # endpoint: (who is signed in, path, form data that would be acted on with a token)
@@ -338,6 +357,24 @@ def test_every_post_without_a_csrf_token_is_refused_and_changes_nothing(app: Fla
                             {"name": "Officer Person", "role": "officer", "organisation_id": str(world.opcc.id)}),
         "admin.user_password": ("admin", f"/admin/users/{officer.id}/password",
                                 {"password": new_password, "confirm": new_password}),
+        "agreements.prepare": ("officer", f"/agreements/from-bid/{award.bid_id}",
+                               {"start_date": today, "end_date": today}),
+        "agreements.edit": ("officer", f"/agreements/{draft_agreement.id}/edit",
+                            {"version": "1", "start_date": today, "end_date": today}),
+        "agreements.issue": ("officer", f"/agreements/{draft_agreement.id}/issue", {"version": "1"}),
+        "agreements.accept": ("applicant", f"/agreements/{issued.id}/accept",
+                              {"version": str(issued.version), "accepted_name": "T", "accepted_role": "M", "confirm": "y"}),
+        "agreements.activate": ("officer", f"/agreements/{active.id}/activate", {"version": str(active.version)}),
+        "agreements.end": ("officer", f"/agreements/{active.id}/end",
+                           {"version": str(active.version), "outcome": "terminated", "reason": "Stopped"}),
+        "agreements.new_payment": ("finance", f"/agreements/{active.id}/payments/new",
+                                   {"amount_pence": "10", "due_on": today}),
+        "agreements.record_payment": ("finance", f"/agreements/payments/{payment.id}/paid",
+                                      {"version": "1", "paid_on": today, "finance_reference": "AP-1"}),
+        "agreements.cancel": ("finance", f"/agreements/payments/{payment.id}/cancel", {"version": "1", "reason": "x"}),
+        "monitoring.edit": ("applicant", f"/monitoring/{due_return.id}/edit", {"version": "1", "progress": "x", "save": "y"}),
+        "monitoring.review": ("officer", f"/monitoring/{due_return.id}/review",
+                              {"version": "1", "outcome": "accepted"}),
     }
     post_endpoints = {rule.endpoint for rule in app.url_map.iter_rules()
                       if "POST" in rule.methods and rule.endpoint != "static"}
