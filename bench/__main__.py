@@ -2,7 +2,8 @@
 
 Measures the officers' bid list (the page that grows with every bid), an award decision and a bid submission,
 against a file SQLite database (or TEST_DATABASE_URL), and reports the median and 95th
-percentile times and peak Python memory. Exits 1 if a target is missed.
+percentile times and peak Python memory; then the grants register export at two sizes (bench/exports.py).
+Exits 1 if a target is missed.
 """
 
 from __future__ import annotations
@@ -126,6 +127,9 @@ def main() -> int:
     ok = list_peak <= MEMORY_TARGET_MB
     failed |= not ok
     print(f"  {'officer list peak memory':28} {list_peak:7.1f} MB  target {MEMORY_TARGET_MB:.0f} MB  {'ok' if ok else 'MISSED'}")
+    from bench import exports
+
+    failed |= exports.run()
     return 1 if failed else 0
 
 

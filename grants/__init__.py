@@ -61,6 +61,7 @@ def create_app(env: str | None = None, **overrides: Any) -> Flask:
     from grants.assessment import bp as assessment_bp
     from grants.auth import bp as auth_bp
     from grants.bids import bp as bids_bp
+    from grants.finance import bp as finance_bp
     from grants.main import bp as main_bp
     from grants.monitoring import bp as monitoring_bp
     from grants.public import bp as public_bp
@@ -73,4 +74,5 @@ def create_app(env: str | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(public_bp)
     app.register_blueprint(agreements_bp)
     app.register_blueprint(monitoring_bp)
+    app.register_blueprint(finance_bp)
     return app

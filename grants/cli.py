@@ -10,12 +10,14 @@ from grants.accounts import normalise_email
 from grants.audit import record_event
 from grants.backup import register_backup_command
 from grants.extensions import db
+from grants.finance.cli import export_command
 from grants.models import ROLES, Organisation, User
 from grants.passwords import hash_password, password_problem
 
 
 def register_commands(app: Flask) -> None:
     register_backup_command(app)
+    app.cli.add_command(export_command)
 
     @app.cli.command("create-user")
     @click.option("--email", required=True)

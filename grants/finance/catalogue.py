@@ -6,10 +6,10 @@ the same messages, and call the same query and builder. Nothing here reads a web
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import IO
+from typing import IO, Any
 
 from exports.government_return import build_government_return
 from exports.grants_register import build_grants_register
@@ -44,6 +44,11 @@ class Settings:
     publisher_org_id: str
     publisher_name: str
 
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Settings:
+        return cls(grant_id_prefix=config["GRANT_ID_PREFIX"], publisher_org_id=config["PUBLISHER_ORG_ID"],
+                   publisher_name=config["PUBLISHER_NAME"])
+
 
 @dataclass(frozen=True)
 class ExportSpec:
@@ -52,6 +57,11 @@ class ExportSpec:
     description: str
     periods: tuple[str, ...]  # the period names it accepts; ("FY",) means a whole year only
     needs_source: bool = False
+
+    @property
+    def key(self) -> str:
+        """The name as an HTML id fragment: ids that start with a digit trip up CSS selectors."""
+        return "threesixty-giving" if self.name == "360giving" else self.name
 
     @property
     def whole_year_only(self) -> bool:

@@ -32,7 +32,7 @@ class ExportForm:
         return cls(spec, {name: args.get(name, "") for name in ("year", "period", "source")}, errors)
 
     def field_id(self, name: str) -> str:
-        return f"{self.spec.name}-{name}"
+        return f"{self.spec.key}-{name}"
 
     def error_summary(self) -> dict[str, str]:
         """Anchor -> message for the page's error summary, in the order the fields appear."""

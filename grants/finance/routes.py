@@ -29,12 +29,6 @@ ENDPOINTS = {
 }
 
 
-def settings_from_config() -> Settings:
-    config = current_app.config
-    return Settings(grant_id_prefix=config["GRANT_ID_PREFIX"], publisher_org_id=config["PUBLISHER_ORG_ID"],
-                    publisher_name=config["PUBLISHER_NAME"])
-
-
 def _page(failed: ExportForm | None = None, status: int = 200) -> tuple[str, int]:
     today = london_today()
     current = financial_year_start(today)
@@ -67,7 +61,7 @@ def _download(name: str) -> Response | tuple[str, int]:
     # Built in a temporary file, not in memory, and streamed from there; the file goes when the response closes.
     out = tempfile.TemporaryFile(suffix=".xlsx")
     try:
-        rows = build(chosen, out, settings=settings_from_config(),
+        rows = build(chosen, out, settings=Settings.from_config(current_app.config),
                      made_by=f"{current_user.name} ({current_user.email})")
         record_event(current_user, "export.downloaded", object_type="export",
                      note=f"{spec.title} {chosen.period_label}", details={**chosen.audit_details(), "rows": rows})

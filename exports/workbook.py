@@ -1,0 +1,221 @@
+"""What every exported workbook shares: streaming sheets, an About sheet, real dates and money, safe text.
+
+Workbooks are written in openpyxl's write-only mode: each row goes to a temporary file as it is appended and
+strings are written inline, so memory stays flat however many rows there are. Column widths and frozen panes
+must therefore be set before the first row, and the autofilter once the row count is known.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from os import PathLike
+from typing import IO, Any, Protocol
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+LONDON = ZoneInfo("Europe/London")
+SPREADSHEET_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+DATE_FORMAT = "dd/mm/yyyy"
+DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
+MONEY_FORMAT = "£#,##0.00"
+EXCEL_TEXT_LIMIT = 32_767  # characters in one cell; Excel reports a longer one as a damaged file
+
+TEXT, MONEY, DATE, DATETIME, INTEGER = "text", "money", "date", "datetime", "integer"
+_DEFAULT_WIDTHS = {TEXT: 24, MONEY: 14, DATE: 12, DATETIME: 17, INTEGER: 10}
+
+# Characters XML 1.0 cannot carry (openpyxl raises IllegalCharacterError on them).
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Spreadsheet programs read a cell starting with these as a formula (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+BOLD = Font(bold=True)
+WRAP = Alignment(wrap_text=True, vertical="top")
+
+Target = str | PathLike[str] | IO[bytes]
+
+
+def safe_text(value: object) -> str:
+    """User text made harmless: control characters dropped, a would-be formula prefixed with an apostrophe."""
+    text = _ILLEGAL.sub("", str(value))
+    if text.startswith(_FORMULA_START):
+        text = "'" + text
+    return text[:EXCEL_TEXT_LIMIT]
+
+
+def pounds(pence: int) -> Decimal:
+    """Exact pounds from integer pence (never a float): 500050 -> Decimal('5000.50')."""
+    return Decimal(pence).scaleb(-2)
+
+
+def excel_local(moment: datetime) -> datetime:
+    """Excel has no time zones: show UK clock time, without the zone."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(LONDON).replace(tzinfo=None)
+    return moment
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a data sheet: its title, how to read the value from a row, and what kind of value it is."""
+
+    title: str
+    get: Callable[[Any], Any]
+    kind: str = TEXT
+    width: float | None = None
+
+
+class PeriodLike(Protocol):
+    """What a builder needs of a reporting period (grants.periods.Period fits)."""
+
+    @property
+    def label(self) -> str: ...
+    @property
+    def start(self) -> date: ...
+    @property
+    def end(self) -> date: ...
+
+
+@dataclass(frozen=True)
+class ExportInfo:
+    """What the About sheet says: what the file is, for which period, made when and by whom."""
+
+    title: str
+    description: str
+    period: PeriodLike
+    made_by: str
+    made_at: datetime
+    source: str = "OPCC Grants, Office of the Police and Crime Commissioner for Cambridgeshire and Peterborough"
+    notes: Sequence[tuple[str, str]] = field(default_factory=tuple)
+
+
+def cell(ws: WriteOnlyWorksheet, value: Any, kind: str = TEXT, *, bold: bool = False) -> Any:
+    """A typed cell value. Text always ends up a string cell, so nothing a person typed becomes a formula.
+
+    Unstyled text and whole numbers are returned as plain values: openpyxl then reuses one cell object for
+    them, which is most of the saving on a large sheet. Everything with a format gets its own cell."""
+    if value is None or value == "":
+        return None
+    if kind == TEXT:
+        text = safe_text(value)
+        # openpyxl types "#N/A" and the like as error values; only those need a cell forced to text.
+        if not bold and text not in ERROR_CODES:
+            return text
+    elif kind == INTEGER and not bold:
+        return int(value)
+    c = WriteOnlyCell(ws)
+    if kind == MONEY:
+        c.value = pounds(value)
+        c.number_format = MONEY_FORMAT
+    elif kind == DATE:
+        c.value = value.astimezone(LONDON).date() if isinstance(value, datetime) else value
+        c.number_format = DATE_FORMAT
+    elif kind == DATETIME:
+        c.value = excel_local(value)
+        c.number_format = DATETIME_FORMAT
+    elif kind == INTEGER:
+        c.value = int(value)
+    else:
+        c.value = text
+        c.data_type = "s"  # set after the value, which would otherwise decide the type
+    if bold:
+        c.font = BOLD
+    return c
+
+
+def _text_cell(ws: WriteOnlyWorksheet, value: str, *, bold: bool = False, wrap: bool = False) -> Any:
+    """About-sheet text, bold or wrapped, so always a cell of its own."""
+    if value is None or value == "":
+        return None
+    c = WriteOnlyCell(ws, safe_text(value))
+    c.data_type = "s"
+    if bold:
+        c.font = BOLD
+    if wrap:
+        c.alignment = WRAP
+    return c
+
+
+def write_table_workbook(target: Target, info: ExportInfo, sheet_title: str, columns: Sequence[Column],
+                         rows: Iterable[Any]) -> int:
+    """Write a data sheet (one row per item of `rows`, streamed) and an About sheet; return the number of rows.
+
+    The data sheet comes first so it opens first and tools reading the first sheet find the data."""
+    if isinstance(target, str | PathLike):
+        with open(target, "wb") as out:  # opened first, so a bad path fails before any work is done
+            return write_table_workbook(out, info, sheet_title, columns, rows)
+    wb = Workbook(write_only=True)
+    wb.properties.title = _ILLEGAL.sub("", info.title)
+    wb.properties.creator = _ILLEGAL.sub("", info.made_by)
+    try:
+        ws = wb.create_sheet(sheet_title[:31])
+        for index, column in enumerate(columns, 1):
+            width = column.width or max(_DEFAULT_WIDTHS[column.kind], len(column.title) + 3)
+            ws.column_dimensions[get_column_letter(index)].width = width
+        ws.freeze_panes = "A2"  # written with the sheet's top, so before the first row
+        ws.append([cell(ws, column.title, bold=True) for column in columns])
+        count = 0
+        for row in rows:
+            ws.append([cell(ws, column.get(row), column.kind) for column in columns])
+            count += 1
+        # The filter covers the header and every data row (just the header when there are none).
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
+        write_about_sheet(wb, info, sheet_title, count)
+        wb.save(target)
+    except BaseException:
+        _discard(wb)
+        raise
+    return count
+
+
+def _discard(wb: Workbook) -> None:
+    """After a failure, finish each streamed sheet and delete its temporary file now.
+
+    Otherwise openpyxl leaves the files until the process exits (a long time for a web server) and its
+    row writers complain when garbage collected. Uses openpyxl 3.1 internals, hence the guard."""
+    for ws in wb.worksheets:
+        try:
+            if not ws.closed:
+                ws.close()
+        except Exception:  # a sheet that failed half way may not close cleanly; removing its file is what matters
+            pass
+        path = getattr(getattr(ws, "_writer", None), "out", None)
+        if isinstance(path, str) and os.path.exists(path):
+            os.remove(path)
+
+
+def write_about_sheet(wb: Workbook, info: ExportInfo, sheet_title: str, count: int) -> None:
+    about = wb.create_sheet("About")
+    about.column_dimensions["A"].width = 28
+    about.column_dimensions["B"].width = 90
+    about.append([_text_cell(about, info.title, bold=True)])
+    about.append([])
+    facts: list[tuple[str, Any, str]] = [
+        ("What this file is", info.description, TEXT),
+        ("Period", info.period.label, TEXT),
+        ("Period starts", info.period.start, DATE),
+        ("Period ends", info.period.end, DATE),
+        ("Made on (UK time)", info.made_at, DATETIME),
+        ("Made by", info.made_by, TEXT),
+        ("Rows of data", count, INTEGER),
+        ("Data sheet", sheet_title[:31], TEXT),
+        ("Money", "Pounds sterling (GBP), exact to the penny.", TEXT),
+        ("Dates", "Real spreadsheet dates, shown as day/month/year.", TEXT),
+        ("Produced by", info.source, TEXT),
+    ]
+    for label, value, kind in facts:
+        value_cell = _text_cell(about, value, wrap=True) if kind == TEXT else cell(about, value, kind)
+        about.append([_text_cell(about, label, bold=True), value_cell])
+    for label, text in info.notes:
+        about.append([_text_cell(about, label, bold=True), _text_cell(about, text, wrap=True)])

@@ -1,0 +1,523 @@
+"""The finance exports: the queries behind them, and the workbooks the builders write.
+
+Records are made directly with the models (awards, agreements, payments, returns) so each test controls the
+exact dates and amounts at the edges of a period.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from exports.government_return import build_government_return
+from exports.grants_register import build_grants_register
+from exports.payments import build_payments
+from exports.threesixty_giving import build_360giving
+from exports.workbook import MONEY_FORMAT, safe_text
+from grants import reports
+from grants.extensions import db
+from grants.models import (
+    Award,
+    Bid,
+    BudgetLine,
+    Fund,
+    FundYear,
+    GrantAgreement,
+    MonitoringReturn,
+    Organisation,
+    Payment,
+)
+from grants.periods import financial_year_bounds, period_named, whole_year
+from tests.conftest import World
+
+YEAR = 2025  # a fixed past financial year, 2025-26, so the period edges below never move
+PREFIX = "360G-opcccambs"
+MADE_AT = datetime(2026, 7, 1, 9, 30, tzinfo=UTC)  # 10:30 in London (BST)
+HOSTILE_NAMES = ['=HYPERLINK("http://evil.example","Click")', "+SUM(1,2)", "-2+3", "@SUM(A1)"]
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)
+
+
+@dataclass
+class Grants:
+    """The records the tests look at, by name."""
+
+    world: World
+    funds: dict[str, Fund] = field(default_factory=dict)
+    years: dict[str, FundYear] = field(default_factory=dict)
+    orgs: dict[str, Organisation] = field(default_factory=dict)
+    awards: dict[str, Award] = field(default_factory=dict)
+    agreements: dict[str, GrantAgreement] = field(default_factory=dict)
+    payments: dict[str, Payment] = field(default_factory=dict)
+
+    def fund_year(self, key: str, fund: Fund, year: int = YEAR) -> FundYear:
+        opens, closes = financial_year_bounds(year)
+        fy = FundYear(fund_id=fund.id, year_start=year, budget_pence=1_000_000_00, per_bid_cap_pence=500_000_00,
+                      delegation_limit_pence=2_500_00, opens_on=opens, closes_on=closes)
+        db.session.add(fy)
+        db.session.flush()
+        self.years[key] = fy
+        return fy
+
+    def award(self, key: str, org: Organisation, fund_year: FundYear, *, amount: int, approved_at: datetime,
+              title: str = "", requested: tuple[int, ...] | None = None, activities: str = "Marking events") -> Award:
+        bid = Bid(organisation_id=org.id, fund_year_id=fund_year.id, created_by_id=self.world.user("applicant").id,
+                  status="approved", title=title or f"Project {key}", activities=activities, theme="bike_theft",
+                  location="Wisbech", start_date=date(YEAR, 5, 1), end_date=date(YEAR + 1, 3, 31), declaration=True,
+                  submitted_at=approved_at, decided_at=approved_at)
+        db.session.add(bid)
+        db.session.flush()
+        for position, pence in enumerate(requested or (amount,)):
+            db.session.add(BudgetLine(bid_id=bid.id, position=position, item=f"Item {position}", amount_pence=pence))
+        award = Award(bid_id=bid.id, fund_year_id=fund_year.id, organisation_id=org.id, amount_pence=amount,
+                      reasons="Fewer thefts", approved_by_id=self.world.user("approver").id, approved_at=approved_at)
+        db.session.add(award)
+        db.session.flush()
+        self.awards[key] = award
+        return award
+
+    def agreement(self, key: str, award: Award, *, status: str, start: date, end: date,
+                  repayment_pence: int | None = None) -> GrantAgreement:
+        agreement = GrantAgreement(
+            award_id=award.id, bid_id=award.bid_id, organisation_id=award.organisation_id, status=status,
+            amount_pence=award.amount_pence, start_date=start, end_date=end, standard_conditions="Standard",
+            prepared_by_id=self.world.user("officer").id, repayment_due_pence=repayment_pence)
+        db.session.add(agreement)
+        db.session.flush()
+        self.agreements[key] = agreement
+        return agreement
+
+    def payment(self, key: str, agreement: GrantAgreement, amount: int, due_on: date, *, status: str = "scheduled",
+                paid_on: date | None = None, finance_reference: str = "", note: str = "") -> Payment:
+        payment = Payment(agreement_id=agreement.id, amount_pence=amount, due_on=due_on, status=status,
+                          paid_on=paid_on, finance_reference=finance_reference, note=note,
+                          created_by_id=self.world.user("finance").id)
+        db.session.add(payment)
+        if status != "cancelled":
+            agreement.scheduled_pence += amount  # as grants.payments keeps it: scheduled plus paid
+        db.session.flush()
+        self.payments[key] = payment
+        return payment
+
+    def monitoring_return(self, agreement: GrantAgreement, period_name: str, *, status: str, due_on: date,
+                          **answers: Any) -> MonitoringReturn:
+        period = period_named(YEAR, period_name)
+        assert period is not None
+        ret = MonitoringReturn(agreement_id=agreement.id, period_start=period.start, period_end=period.end,
+                               due_on=due_on, status=status, **answers)
+        db.session.add(ret)
+        db.session.flush()
+        return ret
+
+
+@pytest.fixture()
+def grants(world: World) -> Grants:
+    return make_grants(world)
+
+
+def make_grants(world: World) -> Grants:
+    """Awards from three funds (OPCC, Ministry of Justice, Home Office) in 2025-26, at the edges of its periods."""
+    g = Grants(world)
+    world.csp.org_identifier = "GB-LAE-FEN"
+    g.orgs = {"fenland": world.csp, "hunts": world.other_csp}
+    for index, name in enumerate(HOSTILE_NAMES):
+        g.orgs[f"hostile{index}"] = Organisation(name=name, org_type="other")
+        db.session.add(g.orgs[f"hostile{index}"])
+    moj = Fund(name="Victims' Services Fund", funding_source="moj")
+    home_office = Fund(name="Safer Streets Fund", funding_source="home_office")
+    db.session.add_all([moj, home_office])
+    db.session.flush()
+    g.funds = {"scf": world.scf, "moj": moj, "ho": home_office}
+    # The world's Safer Communities Fund years depend on today's date; use its YEAR one if it has one.
+    existing = {fy.year_start: fy for fy in (world.scf_year, world.closed_year)}
+    scf = existing.get(YEAR) or g.fund_year("scf", world.scf)
+    other_year = next(fy for year, fy in existing.items() if year != YEAR)
+    moj_year = g.fund_year("moj", moj)
+    ho_year = g.fund_year("ho", home_office)
+
+    # OPCC: an active grant with payments either side of a quarter end, a repayment, and returns.
+    bikes = g.award("bikes", world.csp, scf, amount=4_000_00, approved_at=utc(2025, 5, 20, 10), title="Cycle marking",
+                    requested=(3_000_00, 1_500_50))
+    ga = g.agreement("bikes", bikes, status="active", start=date(2025, 6, 1), end=date(2026, 3, 31),
+                     repayment_pence=250_00)
+    g.payment("bikes_paid", ga, 1_000_00, date(2025, 6, 15), status="paid", paid_on=date(2025, 7, 1),
+              finance_reference="=cmd|' /C calc'!A0")
+    g.payment("bikes_due", ga, 2_000_00, date(2025, 9, 30))
+    g.payment("bikes_cancelled", ga, 500_00, date(2025, 12, 31), status="cancelled")
+    g.monitoring_return(ga, "H1", status="accepted", due_on=date(2025, 10, 31), people_reached=200)
+    g.monitoring_return(ga, "H2", status="returned", due_on=date(2026, 5, 1))
+    # Hostile organisation names and titles, no org identifier, no agreement yet.
+    for index, name in enumerate(HOSTILE_NAMES):
+        g.award(f"hostile{index}", g.orgs[f"hostile{index}"], scf, amount=100_00 + index,
+                approved_at=utc(2025, 6, 1, 12, index), title=name, activities="\x01\x1f" + name + "\x0b")
+    # A different year's award never appears in the 2025-26 register.
+    g.award("other_year", world.other_csp, other_year, amount=99_00, approved_at=utc(2024, 5, 1, 9))
+
+    # Ministry of Justice: an H1 outcome return, and a grant whose agreement ends before H2.
+    victims = g.award("victims", world.other_csp, moj_year, amount=12_000_00, approved_at=utc(2025, 4, 10, 9),
+                      title="Victim support worker")
+    ga = g.agreement("victims", victims, status="active", start=date(2025, 4, 15), end=date(2026, 3, 31))
+    g.payment("victims_h1", ga, 6_000_00, date(2025, 4, 30), status="paid", paid_on=date(2025, 4, 30))
+    g.payment("victims_h2", ga, 6_000_00, date(2025, 10, 1), status="paid", paid_on=date(2025, 10, 1))
+    g.monitoring_return(ga, "H1", status="submitted", due_on=date(2025, 10, 31), people_reached=120,
+                        spent_pence=5_500_00, outputs_achieved="=120 victims supported",
+                        outcomes_achieved="Fewer repeat victims", submitted_at=utc(2025, 10, 20, 14))
+    short = g.award("short", world.csp, moj_year, amount=1_000_00, approved_at=utc(2025, 4, 2, 9), title="Short")
+    g.agreement("short", short, status="closed", start=date(2025, 4, 5), end=date(2025, 9, 30))
+
+    # Home Office, around Q2 (1 July to 30 September 2025).
+    edge = g.award("edge", world.csp, ho_year, amount=20_000_00, approved_at=utc(2025, 5, 1, 9), title="Street lights")
+    ga = g.agreement("edge", edge, status="active", start=date(2025, 5, 1), end=date(2025, 7, 1))
+    g.payment("q1_last_day", ga, 3_000_00, date(2025, 6, 30), status="paid", paid_on=date(2025, 6, 30))
+    g.payment("q2_first_day", ga, 4_000_00, date(2025, 7, 1), status="paid", paid_on=date(2025, 7, 1))
+    g.payment("q2_last_day", ga, 5_000_00, date(2025, 9, 30), status="paid", paid_on=date(2025, 9, 30))
+    g.payment("q3_first_day", ga, 6_000_00, date(2025, 10, 1), status="paid", paid_on=date(2025, 10, 1))
+    later = g.award("later", world.other_csp, ho_year, amount=7_000_00, approved_at=utc(2025, 5, 2, 9),
+                    title="Later project")
+    g.agreement("later", later, status="active", start=date(2025, 10, 1), end=date(2026, 3, 31))
+    not_accepted = g.award("not_accepted", world.other_csp, ho_year, amount=3_000_00, approved_at=utc(2025, 5, 3, 9),
+                           title="Agreement never accepted")
+    g.agreement("not_accepted", not_accepted, status="issued", start=date(2025, 7, 1), end=date(2025, 12, 31))
+    # 23:30 UTC on 30 June is 00:30 on 1 July in London: awarded in Q2. The same on 30 September is in Q3.
+    g.award("midnight_in", world.csp, ho_year, amount=800_00, approved_at=utc(2025, 6, 30, 23, 30), title="Q2 award")
+    g.award("midnight_out", world.csp, ho_year, amount=900_00, approved_at=utc(2025, 9, 30, 23, 30), title="Q3 award")
+    db.session.commit()
+    return g
+
+
+# --- helpers to read what was written -------------------------------------------------------------------
+
+
+def open_book(data: bytes) -> Any:
+    return load_workbook(io.BytesIO(data))
+
+
+def table(ws: Worksheet) -> list[dict[str, Any]]:
+    """Rows of a data sheet as dicts keyed by the header."""
+    rows = list(ws.iter_rows(values_only=True))
+    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+
+
+def column_cells(ws: Worksheet, title: str) -> list[Any]:
+    header = [c.value for c in ws[1]]
+    index = header.index(title) + 1
+    return [ws.cell(row=r, column=index) for r in range(2, ws.max_row + 1)]
+
+
+def about(book: Any) -> dict[str, Any]:
+    return {row[0]: row[1] for row in book["About"].iter_rows(values_only=True) if row and row[0]}
+
+
+def sheet_xml(data: bytes) -> dict[str, str]:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return {name: z.read(name).decode() for name in z.namelist() if name.startswith("xl/worksheets/")}
+
+
+def register_bytes(today: date = date(2026, 6, 1)) -> bytes:
+    out = io.BytesIO()
+    rows = reports.grants_register(YEAR, PREFIX, today=today)
+    build_grants_register(rows, out, period=whole_year(YEAR), made_by="Finance Person (finance@opcc.example)",
+                          made_at=MADE_AT)
+    return out.getvalue()
+
+
+def assert_well_formed(data: bytes, sheet: str, money_columns: list[str], date_columns: list[str]) -> Any:
+    """The checks every workbook must pass: typed cells, bold frozen header, autofilter, no formulas."""
+    book = open_book(data)
+    ws = book[sheet]
+    assert book.sheetnames[0] == sheet and "About" in book.sheetnames
+    assert ws.freeze_panes == "A2"
+    assert all(c.font.b for c in ws[1]), "header row is bold"
+    assert ws.auto_filter.ref == f"A1:{ws.cell(row=1, column=ws.max_column).column_letter}{ws.max_row}"
+    for title in money_columns:
+        for c in column_cells(ws, title):
+            if c.value is not None:
+                assert isinstance(c.value, int | float) and c.number_format == MONEY_FORMAT, (title, c.value)
+    for title in date_columns:
+        for c in column_cells(ws, title):
+            if c.value is not None:
+                assert c.is_date and isinstance(c.value, datetime), (title, c.value)
+                assert c.number_format == "dd/mm/yyyy"
+    assert all(ws.column_dimensions[c.column_letter].width >= 10 for c in ws[1])
+    for name, xml in sheet_xml(data).items():
+        assert "<f>" not in xml and "<f " not in xml, f"formula in {name}"
+    return book
+
+
+# --- safe text ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("raw", "written"), [
+    ("=1+1", "'=1+1"), ("+44 1234", "'+44 1234"), ("-5 bikes", "'-5 bikes"), ("@SUM(A1)", "'@SUM(A1)"),
+    ("\tTabbed", "'\tTabbed"), ("\rReturn", "'\rReturn"), ("Bell\x07 and\x00 nul", "Bell and nul"),
+    ("\x0b\x0c=x", "'=x"), ("Plain text", "Plain text"), ("line\nbreak", "line\nbreak"), ("#N/A", "#N/A"),
+])
+def test_user_text_is_neutralised(raw: str, written: str) -> None:
+    assert safe_text(raw) == written
+
+
+def test_builders_do_not_import_flask() -> None:
+    code = ("import sys, exports.grants_register, exports.government_return, exports.payments, "
+            "exports.threesixty_giving; assert 'flask' not in sys.modules, 'flask imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parent.parent)
+
+
+# --- grants register ------------------------------------------------------------------------------------
+
+
+def test_grants_register_rows(grants: Grants) -> None:
+    rows = {r.bid_reference: r for r in reports.grants_register(YEAR, PREFIX, today=date(2026, 6, 1))}
+    bikes = rows[grants.awards["bikes"].bid.reference]
+    assert bikes.grant_id == f"{PREFIX}-{grants.awards['bikes'].bid.reference}"
+    assert (bikes.organisation, bikes.org_identifier, bikes.fund, bikes.funding_source) == (
+        "Fenland CSP", "GB-LAE-FEN", "Safer Communities Fund", "OPCC")
+    assert (bikes.theme, bikes.location, bikes.award_date) == ("Bike theft", "Wisbech", date(2025, 5, 20))
+    assert (bikes.requested_pence, bikes.awarded_pence) == (4_500_50, 4_000_00)
+    agreement = grants.agreements["bikes"]
+    assert (bikes.agreement_reference, bikes.agreement_status) == (agreement.reference, "Active")
+    assert (bikes.agreement_start, bikes.agreement_end) == (date(2025, 6, 1), date(2026, 3, 31))
+    assert (bikes.paid_pence, bikes.scheduled_pence, bikes.repayment_due_pence) == (1_000_00, 2_000_00, 250_00)
+    # H1 accepted; H2 returned for changes and, on 1 June 2026, past its 1 May due date.
+    assert (bikes.returns_due, bikes.returns_submitted, bikes.returns_accepted, bikes.returns_overdue) == (1, 0, 1, 1)
+    victims = rows[grants.awards["victims"].bid.reference]
+    assert (victims.returns_due, victims.returns_submitted, victims.returns_overdue) == (0, 1, 0)
+    assert (victims.paid_pence, victims.scheduled_pence) == (12_000_00, 0)
+    no_agreement = rows[grants.awards["midnight_in"].bid.reference]
+    assert no_agreement.agreement_reference is None and no_agreement.paid_pence == 0
+    assert no_agreement.award_date == date(2025, 7, 1)  # London date of 23:30 UTC on 30 June
+    assert grants.awards["other_year"].bid.reference not in rows
+    assert len(rows) == len(grants.awards) - 1
+
+
+def test_overdue_depends_on_today(grants: Grants) -> None:
+    before = {r.bid_reference: r for r in reports.grants_register(YEAR, PREFIX, today=date(2026, 5, 1))}
+    assert before[grants.awards["bikes"].bid.reference].returns_overdue == 0  # due that day, not yet overdue
+
+
+def test_grants_register_workbook(grants: Grants) -> None:
+    data = register_bytes()
+    book = assert_well_formed(
+        data, "Grants",
+        ["Amount requested", "Amount awarded", "Paid to date", "Scheduled, not yet paid", "Repayment due"],
+        ["Award date", "Agreement start", "Agreement end"])
+    rows = table(book["Grants"])
+    assert len(rows) == len(grants.awards) - 1
+    bikes = next(r for r in rows if r["Bid reference"] == grants.awards["bikes"].bid.reference)
+    assert bikes["Amount requested"] == pytest.approx(4500.50)
+    assert bikes["Amount awarded"] == 4000 and bikes["Repayment due"] == 250
+    assert bikes["Award date"] == datetime(2025, 5, 20)
+    assert bikes["Returns overdue"] == 1 and isinstance(bikes["Returns overdue"], int)
+    # Hostile names and titles arrive as text, apostrophe first, never as formulas.
+    for name in HOSTILE_NAMES:
+        assert any(r["Organisation"] == "'" + name and r["Title"] == "'" + name for r in rows)
+    info = about(book)
+    assert info["Grants register 2025-26"] is None
+    assert info["Period"] == "2025-26"
+    assert (info["Period starts"], info["Period ends"]) == (datetime(2025, 4, 1), datetime(2026, 3, 31))
+    assert info["Made on (UK time)"] == datetime(2026, 7, 1, 10, 30)
+    assert info["Made by"] == "Finance Person (finance@opcc.example)"
+    assert info["Rows of data"] == len(rows)
+    assert "Every grant awarded" in info["What this file is"]
+    made = next(c for c in book["About"]["B"] if c.value == datetime(2026, 7, 1, 10, 30))
+    assert made.is_date
+
+
+def test_an_empty_year_still_makes_a_workbook(grants: Grants) -> None:
+    out = io.BytesIO()
+    count = build_grants_register(reports.grants_register(2010, PREFIX), out, period=whole_year(2010),
+                                  made_by="=cmd", made_at=MADE_AT)
+    assert count == 0
+    book = open_book(out.getvalue())
+    assert book["Grants"].auto_filter.ref == "A1:W1"
+    assert about(book)["Rows of data"] == 0 and about(book)["Made by"] == "'=cmd"
+
+
+def test_register_writes_to_a_path(grants: Grants, tmp_path: Path) -> None:
+    target = tmp_path / "register.xlsx"
+    count = build_grants_register(reports.grants_register(YEAR, PREFIX), target, period=whole_year(YEAR),
+                                  made_by="Someone", made_at=MADE_AT)
+    assert count == len(table(load_workbook(target)["Grants"]))
+
+
+def test_register_query_count_does_not_grow_with_grants(grants: Grants, app: Any) -> None:
+    """No query per grant: the register is one statement however many awards there are."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        rows = reports.grants_register(YEAR, PREFIX)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len(rows) > 5 and len(statements) == 1
+
+
+# --- government return ----------------------------------------------------------------------------------
+
+
+def test_home_office_quarter_filters_grants_and_payments(grants: Grants) -> None:
+    q2 = period_named(YEAR, "Q2")
+    rows = {r.bid_reference: r for r in reports.government_return("home_office", q2)}
+    ref = {key: award.bid.reference for key, award in grants.awards.items()}
+    # In: the agreement ending on Q2's first day, and the award made at 00:30 on 1 July, London time.
+    # Out: an agreement starting after Q2, an issued (never accepted) agreement, an award on 1 October in London,
+    # and every grant from other funding sources.
+    assert set(rows) == {ref["edge"], ref["midnight_in"]}
+    edge = rows[ref["edge"]]
+    # Paid on 30 June and 1 October are outside Q2; 1 July and 30 September inside.
+    assert edge.paid_in_period_pence == 4_000_00 + 5_000_00
+    assert edge.paid_to_date_pence == 18_000_00
+    assert edge.return_status is None and edge.people_reached is None
+    assert rows[ref["midnight_in"]].agreement_reference is None
+
+    q1 = {r.bid_reference: r for r in reports.government_return("home_office", period_named(YEAR, "Q1"))}
+    assert q1[ref["edge"]].paid_in_period_pence == 3_000_00
+    assert ref["not_accepted"] in q1  # awarded in Q1, agreement issued but not accepted
+    q3 = {r.bid_reference: r for r in reports.government_return("home_office", period_named(YEAR, "Q3"))}
+    assert ref["later"] in q3 and ref["midnight_out"] in q3 and ref["edge"] not in q3
+
+
+def test_moj_half_year_return_carries_the_outcome_return(grants: Grants) -> None:
+    ref = {key: award.bid.reference for key, award in grants.awards.items()}
+    h1 = {r.bid_reference: r for r in reports.government_return("moj", period_named(YEAR, "H1"))}
+    assert set(h1) == {ref["victims"], ref["short"]}
+    victims = h1[ref["victims"]]
+    assert (victims.recipient, victims.purpose, victims.awarded_pence) == (
+        "Huntingdonshire CSP", "Victim support worker", 12_000_00)
+    assert (victims.paid_in_period_pence, victims.paid_to_date_pence) == (6_000_00, 12_000_00)
+    assert (victims.return_status, victims.return_submitted_on) == ("Submitted", date(2025, 10, 20))
+    assert (victims.people_reached, victims.spent_pence) == (120, 5_500_00)
+    assert victims.outputs_achieved == "=120 victims supported"
+    h2 = {r.bid_reference: r for r in reports.government_return("moj", period_named(YEAR, "H2"))}
+    assert set(h2) == {ref["victims"]}  # the closed agreement ended on 30 September
+    assert h2[ref["victims"]].return_status is None
+    assert h2[ref["victims"]].paid_in_period_pence == 6_000_00
+
+
+def test_government_return_workbook(grants: Grants) -> None:
+    out = io.BytesIO()
+    period = period_named(YEAR, "H1")
+    count = build_government_return(reports.government_return("moj", period), out, source_name="Ministry of Justice",
+                                    period=period, made_by="Finance Person", made_at=MADE_AT)
+    data = out.getvalue()
+    book = assert_well_formed(data, "Grants", ["Amount awarded", "Paid in period", "Paid to date",
+                                               "Spent (per return)"],
+                              ["Award date", "Agreement start", "Agreement end", "Return submitted"])
+    rows = table(book["Grants"])
+    assert count == len(rows) == 2
+    victims = next(r for r in rows if r["Purpose"] == "Victim support worker")
+    assert victims["Outputs achieved"] == "'=120 victims supported"
+    assert victims["People reached"] == 120 and victims["Spent (per return)"] == 5500
+    assert victims["Return submitted"] == datetime(2025, 10, 20)
+    info = about(book)
+    assert info["Period"] == "2025-26 H1"
+    assert (info["Period starts"], info["Period ends"]) == (datetime(2025, 4, 1), datetime(2025, 9, 30))
+    assert "Ministry of Justice" in info["What this file is"]
+
+
+# --- payments -------------------------------------------------------------------------------------------
+
+
+def test_payments_due_or_paid_in_the_period(grants: Grants) -> None:
+    q1 = {r.payment_reference for r in reports.payments(period_named(YEAR, "Q1"))}
+    p = {key: payment.reference for key, payment in grants.payments.items()}
+    # Due 15 June, paid 1 July: in Q1 by its due date and in Q2 by its payment date.
+    assert {p["bikes_paid"], p["q1_last_day"], p["victims_h1"]} == q1
+    q2 = {r.payment_reference for r in reports.payments(period_named(YEAR, "Q2"))}
+    assert {p["bikes_paid"], p["bikes_due"], p["q2_first_day"], p["q2_last_day"]} == q2
+    q3 = {r.payment_reference for r in reports.payments(period_named(YEAR, "Q3"))}
+    assert p["bikes_cancelled"] in q3  # every status is listed
+
+
+def test_payments_workbook(grants: Grants) -> None:
+    out = io.BytesIO()
+    period = period_named(YEAR, "Q2")
+    build_payments(reports.payments(period), out, period=period, made_by="Finance Person", made_at=MADE_AT)
+    book = assert_well_formed(out.getvalue(), "Payments", ["Amount"], ["Due on", "Paid on"])
+    rows = table(book["Payments"])
+    paid = next(r for r in rows if r["Payment reference"] == grants.payments["bikes_paid"].reference)
+    assert paid["Finance reference"] == "'=cmd|' /C calc'!A0"
+    assert paid["Status"] == "Paid" and paid["Paid on"] == datetime(2025, 7, 1) and paid["Amount"] == 1000
+    assert isinstance(paid["Amount"], int | float) and not isinstance(paid["Amount"], str)
+
+
+# --- 360Giving ------------------------------------------------------------------------------------------
+
+
+THREESIXTY_TITLES = [
+    "Identifier", "Title", "Description", "Currency", "Amount Awarded", "Award Date", "Recipient Org:Identifier",
+    "Recipient Org:Name", "Funding Org:Identifier", "Funding Org:Name", "Last Modified",
+    "Beneficiary Location:Name", "Beneficiary Location:Geographic Code", "Beneficiary Location:Geographic Code Type",
+]
+
+
+def test_360giving_workbook(grants: Grants) -> None:
+    out = io.BytesIO()
+    rows = reports.grants_register(YEAR, PREFIX)
+    count = build_360giving(rows, out, period=whole_year(YEAR), grant_id_prefix=PREFIX,
+                            funding_org_id="GB-PFA-CAMBS", funding_org_name="OPCC for Cambridgeshire and Peterborough",
+                            made_by="Finance Person", made_at=MADE_AT)
+    data = out.getvalue()
+    book = assert_well_formed(data, "grants", ["Amount Awarded", "Amount Applied For"],
+                              ["Award Date", "Planned Dates:Start Date", "Planned Dates:End Date"])
+    ws = book["grants"]
+    header = [c.value for c in ws[1]]
+    assert set(THREESIXTY_TITLES) <= set(header)
+    grants_out = table(ws)
+    assert count == len(grants_out) == len(rows)
+    for grant in grants_out:
+        assert grant["Identifier"].startswith(f"{PREFIX}-BID-")
+        assert grant["Currency"] == "GBP" and grant["Title"] and grant["Description"]
+        assert isinstance(grant["Amount Awarded"], int | float) and grant["Amount Awarded"] > 0
+        assert isinstance(grant["Award Date"], datetime)
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", grant["Last Modified"])
+        assert (grant["Funding Org:Identifier"], grant["Funding Org:Name"]) == (
+            "GB-PFA-CAMBS", "OPCC for Cambridgeshire and Peterborough")
+        assert (grant["Beneficiary Location:Name"], grant["Beneficiary Location:Geographic Code"],
+                grant["Beneficiary Location:Geographic Code Type"]) == ("Cambridgeshire", "E23000023", "PFA")
+    by_org = {g["Recipient Org:Name"]: g["Recipient Org:Identifier"] for g in grants_out}
+    assert by_org["Fenland CSP"] == "GB-LAE-FEN"
+    assert by_org["Huntingdonshire CSP"] == f"{PREFIX}-ORG-{grants.orgs['hunts'].id}"
+    assert by_org["'" + HOSTILE_NAMES[0]] == f"{PREFIX}-ORG-{grants.orgs['hostile0'].id}"
+    hostile = next(g for g in grants_out if g["Recipient Org:Name"] == "'" + HOSTILE_NAMES[0])
+    assert hostile["Description"] == "'" + HOSTILE_NAMES[0]  # control characters gone, then neutralised
+    bikes = next(g for g in grants_out if g["Title"] == "Cycle marking")
+    assert bikes["Amount Awarded"] == 4000 and bikes["Amount Applied For"] == pytest.approx(4500.5)
+    assert bikes["Award Date"] == datetime(2025, 5, 20)
+
+
+def test_money_is_exact_decimal_pounds() -> None:
+    from exports.workbook import pounds
+
+    assert pounds(500050) == Decimal("5000.50") and pounds(1) == Decimal("0.01") and pounds(0) == 0
+
+
+def test_a_failure_half_way_leaves_no_temporary_files(grants: Grants) -> None:
+    from openpyxl.worksheet import _writer
+
+    def rows() -> Any:
+        yield from reports.grants_register(YEAR, PREFIX)[:2]
+        raise RuntimeError("database went away")
+
+    before = {p for p in _writer.ALL_TEMP_FILES if Path(p).exists()}
+    with pytest.raises(RuntimeError, match="database went away"):
+        build_grants_register(rows(), io.BytesIO(), period=whole_year(YEAR), made_by="Someone", made_at=MADE_AT)
+    assert {p for p in _writer.ALL_TEMP_FILES if Path(p).exists()} == before
