@@ -72,6 +72,7 @@ NAV_BY_ROLE: dict[str, list[tuple[str, str]]] = {
         ("admin.funds", "Funds"),
         ("admin.organisations", "Organisations"),
         ("admin.users", "Users"),
+        ("finance.index", "Reports"),
     ],
 }
 
