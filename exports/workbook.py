@@ -24,7 +24,10 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+# The builders never import the application (it would bring Flask), so UK time is named here too.
 LONDON = ZoneInfo("Europe/London")
+
+
 SPREADSHEET_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 DATE_FORMAT = "dd/mm/yyyy"

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+# The OPCC works in UK time: a decision at 23:30 UTC on 30 June belongs to 1 July.
+LONDON = ZoneInfo("Europe/London")
 
 
 def financial_year_start(on: date) -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.sql import ColumnElement, Subquery
@@ -28,9 +27,7 @@ from grants.models import (
     Organisation,
     Payment,
 )
-from grants.periods import Period, financial_year_start
-
-LONDON = ZoneInfo("Europe/London")
+from grants.periods import LONDON, Period, financial_year_start
 
 # An agreement the grantee has accepted is in force from its start date to its end date.
 IN_FORCE = ("accepted", "active", "closed", "terminated")

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 from wtforms import Form
 
 from grants.decisions import DECISION_NAMES
 from grants.money import format_money
+from grants.periods import LONDON
 from grants.workflow import STATUS_COLOURS, STATUS_NAMES
-
-LONDON = ZoneInfo("Europe/London")
 
 
 def format_date(value: date | datetime | None) -> str:
