@@ -1,0 +1,236 @@
+"""Known records for the access matrix and the fuzz tests, built through the application's own rules.
+
+Both modules keep one app (and one database) per module and empty it between tests: building the schema
+for each of several hundred cases would be far slower, on PostgreSQL especially. Signing in is done by
+putting the user's session token in the session, as `login_user` does, rather than by posting a password:
+argon2 takes a tenth of a second per check, and the sign-in form is tested on its own in test_auth.py.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from grants.accounts import issue_reset_token
+from grants.agreement_rules import AgreementTerms, accept, activate, issue, prepare_agreement
+from grants.bid_rules import BudgetLineInput, save_bid, start_bid, submit_bid
+from grants.decisions import CRITERIA, AssessmentInput, award_for, decide_award, record_assessment, request_information
+from grants.extensions import db
+from grants.mail import queue_email
+from grants.models import ROLES, Bid, Fund, FundYear, GrantAgreement, Organisation, User
+from grants.monitoring_rules import ReturnAnswers
+from grants.monitoring_rules import submit as submit_return
+from grants.payment_rules import schedule_payment
+from grants.periods import financial_year_bounds, financial_year_start
+from tests.conftest import make_user
+
+
+def empty_database(app: Flask) -> None:
+    """Delete every row; if the schema refuses (a trigger, say), build it again from nothing."""
+    with app.app_context():
+        try:
+            for table in reversed(db.metadata.sorted_tables):
+                db.session.execute(table.delete())
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            db.drop_all()
+            db.create_all()
+        db.session.remove()
+
+
+@dataclass
+class Records:
+    """Ids of known records by name (`ids`), and each role's session token (`tokens`)."""
+
+    ids: dict[str, Any] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> Any:
+        return self.ids[name]
+
+
+def _submitted_bid(user: User, fund_year: FundYear, amount_pence: int, title: str) -> Bid:
+    today = date.today()
+    bid = start_bid(user, fund_year, today)
+    save_bid(bid, user, {
+        "title": title, "local_issue": "Bike theft near the station", "activities": "Marking events",
+        "location": "Wisbech", "theme": "bike_theft", "start_date": today + timedelta(days=10),
+        "end_date": today + timedelta(days=100), "outputs": "200 bikes marked", "outcomes": "Fewer thefts",
+        "declaration": True,
+    }, [BudgetLineInput("Marking kits", amount_pence)])
+    problems = submit_bid(bid, user, today)
+    assert problems == {}, problems
+    db.session.flush()
+    return bid
+
+
+def _assess(bid: Bid, officer: User) -> None:
+    problems = record_assessment(bid, officer, AssessmentInput(
+        scores={key: 4 for key in CRITERIA}, comments="Clear plan", recommended_pence=bid.requested_pence,
+        conflict_of_interest=False, conflict_details="", organisation_checked=True,
+        due_diligence_notes="Checked", fraud_risk="low", fraud_risk_reasons="Statutory partnership"))
+    assert problems == {}, problems
+    db.session.flush()
+
+
+def new_bid(app: Flask, records: Records, *, status: str = "submitted", amount_pence: int | None = None,
+            title: str = "Bike marking", org: str = "applicant") -> int:
+    """A new bid of the applicant's organisation (or `org`'s), moved on to `status`; returns its id.
+
+    A recommended bid asks for more than the delegation limit (£2,500), the others for £1,000."""
+    if amount_pence is None:
+        amount_pence = 3_000_00 if status == "recommended" else 1_000_00
+    with app.app_context():
+        applicant = db.session.get(User, records[f"user_{org}"])
+        officer = db.session.get(User, records["user_officer"])
+        fund_year = db.session.get(FundYear, records["fund_year"])
+        if status == "draft":
+            bid = start_bid(applicant, fund_year, date.today())
+        else:
+            bid = _submitted_bid(applicant, fund_year, amount_pence, title)
+        if status in ("in_review", "recommended", "approved"):
+            _assess(bid, officer)
+        if status in ("recommended", "approved"):
+            outcome, problems = decide_award(bid, officer, amount_pence, "Marked bikes are stolen less")
+            assert outcome is not None and outcome.status == status, (outcome, problems)
+        if status == "info_requested":
+            request_information(bid, officer, "Which stations?")
+        assert bid.status == status
+        db.session.commit()
+        bid_id = bid.id
+        db.session.remove()
+        return bid_id
+
+
+AGREEMENT_STEPS = ("draft", "issued", "accepted", "active")
+
+
+def new_agreement(app: Flask, records: Records, *, status: str = "active", org: str = "applicant") -> int:
+    """A grant agreement for a new approved bid, taken on to `status`; it began 60 days ago and runs for a
+    year, so its first monitoring return can be submitted now. Returns its id."""
+    bid_id = new_bid(app, records, status="approved", org=org)
+    today = date.today()
+    with app.app_context():
+        officer = db.session.get(User, records["user_officer"])
+        grantee = db.session.get(User, records[f"user_{org}"])
+        award = award_for(db.session.get(Bid, bid_id))
+        agreement, problems = prepare_agreement(award, officer, AgreementTerms(
+            today - timedelta(days=60), today + timedelta(days=300), "Report any thefts"))
+        assert agreement is not None, problems
+        steps = AGREEMENT_STEPS[1:AGREEMENT_STEPS.index(status) + 1]
+        if "issued" in steps:
+            issue(agreement, officer)
+        if "accepted" in steps:
+            assert accept(agreement, grantee, grantee.name, "Community Safety Manager", True) == {}
+        if "active" in steps:
+            activate(agreement, officer)
+        db.session.commit()
+        agreement_id = agreement.id
+        db.session.remove()
+        return agreement_id
+
+
+def add_payment(app: Flask, records: Records, agreement_id: int) -> int:
+    """A scheduled payment of £100 on an accepted or active agreement; returns its id."""
+    with app.app_context():
+        finance = db.session.get(User, records["user_finance"])
+        payment, problems = schedule_payment(db.session.get(GrantAgreement, agreement_id), finance, 100_00,
+                                             date.today() + timedelta(days=30))
+        assert payment is not None, problems
+        db.session.commit()
+        payment_id = payment.id
+        db.session.remove()
+        return payment_id
+
+
+def returns_of(app: Flask, records: Records, agreement_id: int, *, submit_first: bool = False,
+               org: str = "applicant") -> list[int]:
+    """The ids of an active agreement's monitoring returns, earliest first; the first one submitted if asked."""
+    with app.app_context():
+        agreement = db.session.get(GrantAgreement, agreement_id)
+        returns = list(agreement.returns)
+        if submit_first:
+            answers = ReturnAnswers("Six events held", "120 bikes marked", "Fewer thefts", 120, 50_00, "")
+            grantee = db.session.get(User, records[f"user_{org}"])
+            assert submit_return(returns[0], grantee, answers, date.today()) == {}
+            db.session.commit()
+        ids = [ret.id for ret in returns]
+        db.session.remove()
+        return ids
+
+
+def build_records(app: Flask) -> Records:
+    """Two CSPs, the OPCC, one user of each role (and a second applicant and a spare user), a fund with an
+    open and a closed year, bids in each state, an outbox email, a password reset token, grant agreements in
+    each state before the end, a scheduled payment, and monitoring returns (due and submitted)."""
+    records = Records()
+    with app.app_context():
+        csp = Organisation(name="Fenland CSP", org_type="csp", org_identifier="GB-LAE-FEN")
+        other = Organisation(name="Huntingdonshire CSP", org_type="csp")
+        opcc = Organisation(name="OPCC", org_type="opcc")
+        db.session.add_all([csp, other, opcc])
+        fund = Fund(name="Safer Communities Fund", funding_source="opcc", description="Swift local responses")
+        db.session.add(fund)
+        db.session.flush()
+        this_year = financial_year_start(date.today())
+        opens, closes = financial_year_bounds(this_year)
+        fund_year = FundYear(fund_id=fund.id, year_start=this_year, budget_pence=1_000_000_00,
+                             per_bid_cap_pence=5_000_00, delegation_limit_pence=2_500_00, opens_on=opens,
+                             closes_on=closes)
+        p_opens, p_closes = financial_year_bounds(this_year - 1)
+        closed = FundYear(fund_id=fund.id, year_start=this_year - 1, budget_pence=20_000_00,
+                          per_bid_cap_pence=5_000_00, delegation_limit_pence=2_500_00, opens_on=p_opens,
+                          closes_on=p_closes)
+        db.session.add_all([fund_year, closed])
+        db.session.flush()
+        users = {
+            "applicant": make_user("applicant@fenland.example", "applicant", csp, "Tom Hughes"),
+            "other_applicant": make_user("applicant@hunts.example", "applicant", other, "Hana Hunts"),
+            "spare": make_user("spare@fenland.example", "applicant", csp, "Sam Spare"),
+        }
+        for role in ROLES[1:]:
+            users[role] = make_user(f"{role}@opcc.example", role, opcc, f"{role.title()} Person")
+        for name, user in users.items():
+            user.session_token = secrets.token_urlsafe(32)
+            records.tokens[name] = user.session_token
+            records.ids[f"user_{name}"] = user.id
+        email = queue_email("applicant@fenland.example", "Welcome", "Your account is ready.")
+        token = issue_reset_token(users["spare"], 2)
+        db.session.commit()
+        records.ids.update(org_own=csp.id, org_other=other.id, org_opcc=opcc.id, fund=fund.id,
+                           fund_year=fund_year.id, closed_year=closed.id, outbox_email=email.id, reset_token=token,
+                           user=users["spare"].id, static_file="css/main.css")
+        own_draft = start_bid(users["applicant"], fund_year, date.today())
+        other_draft = start_bid(users["other_applicant"], fund_year, date.today())
+        db.session.commit()
+        records.ids.update(own_draft=own_draft.id, other_draft=other_draft.id)
+        db.session.remove()
+    for status in ("submitted", "in_review", "info_requested", "recommended", "approved"):
+        records.ids[f"own_{status}"] = new_bid(app, records, status=status)
+    records.ids["other_submitted"] = new_bid(app, records, org="other_applicant")
+    records.ids["other_approved"] = new_bid(app, records, status="approved", org="other_applicant")
+    for status in AGREEMENT_STEPS:
+        records.ids[f"agreement_{status}"] = new_agreement(app, records, status=status)
+    records.ids["agreement_other_active"] = new_agreement(app, records, org="other_applicant")
+    records.ids["payment_scheduled"] = add_payment(app, records, records["agreement_active"])
+    submitted, due, *_ = returns_of(app, records, records["agreement_active"], submit_first=True)
+    records.ids.update(return_submitted=submitted, return_due=due,
+                       return_other=returns_of(app, records, records["agreement_other_active"])[0])
+    records.ids.update(this_year=financial_year_start(date.today()), whole_year="FY", moj="moj")
+    return records
+
+
+def sign_in_as(client: FlaskClient, records: Records, name: str | None) -> None:
+    """Give the client the session `login_user` would give that user (None: signed out)."""
+    with client.session_transaction() as session:
+        session.clear()
+        if name is not None:
+            now = time.time()
+            session.update({"_user_id": records.tokens[name], "_fresh": True, "signed_in_at": now, "last_seen": now})
