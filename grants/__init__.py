@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from grants.config import DEV_SECRET_KEY, PROJECT_ROOT, config_for
 from grants.extensions import csrf, db, login_manager, migrate
+from grants.requests import GrantsRequest, RecordIdConverter
 
 
 def create_app(env: str | None = None, **overrides: Any) -> Flask:
@@ -19,6 +20,8 @@ def create_app(env: str | None = None, **overrides: Any) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder="static",
     )
+    app.request_class = GrantsRequest
+    app.url_map.converters["int"] = RecordIdConverter
     app.config.from_object(config_for(env or os.environ.get("APP_ENV")))
     app.config.update(overrides)
     if app.config["APP_ENV"] == "production" and app.config["SECRET_KEY"] == DEV_SECRET_KEY:

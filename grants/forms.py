@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovTextArea, GovTextInput
-from wtforms import Field, StringField
+from wtforms import Field, FieldList, StringField
 from wtforms.validators import Length, StopValidation
 
 from grants.money import MoneyError, money_input_value, parse_money
@@ -137,6 +137,19 @@ class GovDateField(Field):
 
     def _value(self) -> str:
         return ""
+
+
+class IndexedList(FieldList):
+    """A FieldList that reads only ASCII digits as entry numbers: str.isdigit() also accepts "²", which int()
+    then refuses, so a hostile field name would otherwise be a server error."""
+
+    def _extract_indices(self, prefix: str, formdata: Any) -> Any:
+        offset = len(prefix) + 1
+        for key in formdata:
+            if key.startswith(prefix):
+                index = key[offset:].split(self._field_separator, 1)[0]
+                if index.isascii() and index.isdigit():
+                    yield int(index)
 
 
 FORM_PROBLEM = "form-problem"  # the error summary's anchor for a problem that belongs to no single field

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 _MONEY = re.compile(r"^£?\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?$")
-MAX_PENCE = 10**12  # £10,000,000,000: far beyond any grant, well inside 64-bit integers
+# £10,000,000: far beyond any grant here. Money columns are 32-bit integers (to £21,474,836.47), and the guarded
+# budget update adds an amount to what is committed, so any two amounts must fit together.
+MAX_PENCE = 1_000_000_000
 
 
 class MoneyError(ValueError):
@@ -28,7 +30,7 @@ def parse_money(text: str | None) -> int:
     pence = int((match.group(2) or "0").ljust(2, "0"))
     total = pounds * 100 + pence
     if total > MAX_PENCE:
-        raise MoneyError("Amount is too large")
+        raise MoneyError(f"Amount must be {format_money(MAX_PENCE)} or less")
     return total
 
 

@@ -316,13 +316,17 @@ def user_password(user_id: int) -> str | Response:
 # Outbox --------------------------------------------------------------------------------------
 
 
+MAX_OUTBOX_PAGE = 100_000
+
+
 @bp.route("/outbox")
 @roles_required("admin")
 def outbox() -> str:
     page = request.args.get("page", 1, type=int)
     messages = db.paginate(
         select(OutboxEmail).order_by(OutboxEmail.created_at.desc(), OutboxEmail.id.desc()),
-        page=max(page or 1, 1), per_page=OUTBOX_PAGE_SIZE, error_out=False,
+        # Bounded, so a hostile page number cannot overflow the database's OFFSET.
+        page=min(max(page or 1, 1), MAX_OUTBOX_PAGE), per_page=OUTBOX_PAGE_SIZE, error_out=False,
     )
     return render_template("admin/outbox.html", messages=messages)
 

@@ -6,11 +6,11 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, RadioField, StringField, SubmitField
+from wtforms import BooleanField, Form, FormField, HiddenField, RadioField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from grants.bid_rules import THEMES
-from grants.forms import GovDateField, MoneyField
+from grants.forms import GovDateField, IndexedList, MoneyField
 from grants.forms import text_area as _text
 
 
@@ -54,7 +54,7 @@ class BidForm(FlaskForm):
     end_date = GovDateField("End date", optional=True, description="For example, 31 3 2027")
     outputs = _text("Expected outputs", "What the work will produce: for example 40 bikes marked, 2 cameras installed.")
     outcomes = _text("Expected outcomes", "The difference it will make, and how you will measure it.")
-    budget_lines = FieldList(FormField(BudgetLineForm), min_entries=3, max_entries=30)
+    budget_lines = IndexedList(FormField(BudgetLineForm), min_entries=3, max_entries=30)
     other_funding = _text("Other funding", "Other money for this work, where from, and whether it is confirmed. Write 'None' if there is none.", 2000)
     other_funding_pence = MoneyField("Amount of other funding", optional=True)
     declaration = BooleanField(
