@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
+from grants import create_app
 from grants.accounts import issue_reset_token
 from grants.agreement_rules import AgreementTerms, accept, activate, issue, prepare_agreement
 from grants.bid_rules import BudgetLineInput, save_bid, start_bid, submit_bid
@@ -29,6 +31,20 @@ from grants.monitoring_rules import submit as submit_return
 from grants.payment_rules import schedule_payment
 from grants.periods import financial_year_bounds, financial_year_start
 from tests.conftest import make_user
+
+
+def module_app(tmp_path_factory: Any, database_uri_base: str | None, name: str) -> Iterator[Flask]:
+    """One app and schema for a whole test module (see above), on PostgreSQL when the suite runs there."""
+    uri = database_uri_base or f"sqlite:///{tmp_path_factory.mktemp(name) / 'test.db'}"
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=uri)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.drop_all()
+        db.engine.dispose()
 
 
 def empty_database(app: Flask) -> None:

@@ -25,7 +25,7 @@ from flask.testing import FlaskClient
 from grants import create_app
 from grants.extensions import db
 from grants.models import Bid, GrantAgreement, MonitoringReturn, Payment
-from tests.records import ROLES, Records, build_records, empty_database, sign_in_as
+from tests.records import ROLES, Records, build_records, empty_database, module_app, sign_in_as
 
 
 @dataclass(frozen=True)
@@ -226,16 +226,7 @@ def expected(access: Access, identity: str, method: str) -> Answer:
 
 @pytest.fixture(scope="module")
 def matrix_app(tmp_path_factory: pytest.TempPathFactory, database_uri_base: str | None) -> Iterator[Flask]:
-    uri = database_uri_base or f"sqlite:///{tmp_path_factory.mktemp('matrix') / 'test.db'}"
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=uri)
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.drop_all()
-        db.engine.dispose()
+    yield from module_app(tmp_path_factory, database_uri_base, "matrix")
 
 
 class _Built:

@@ -35,6 +35,7 @@ from tests.records import (
     add_payment,
     build_records,
     empty_database,
+    module_app,
     new_agreement,
     new_bid,
     returns_of,
@@ -358,16 +359,7 @@ VERSIONED = {"bid_id": Bid, "agreement_id": GrantAgreement, "payment_id": Paymen
 
 @pytest.fixture(scope="module")
 def fuzz_app(tmp_path_factory: pytest.TempPathFactory, database_uri_base: str | None) -> Iterator[Flask]:
-    uri = database_uri_base or f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'test.db'}"
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=uri)
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.drop_all()
-        db.engine.dispose()
+    yield from module_app(tmp_path_factory, database_uri_base, "fuzz")
 
 
 @pytest.fixture(scope="module")
