@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from flask import abort
 from flask_login import current_user, login_required
 
+from grants.agreement_rules import VISIBLE_TO_GRANTEE
 from grants.extensions import db
 from grants.models import Bid, GrantAgreement, MonitoringReturn, Payment, User
 
@@ -47,17 +48,16 @@ def bid_or_404(bid_id: int, user: User) -> Bid:
     return bid
 
 
-def agreement_or_404(agreement_id: int, user: User) -> GrantAgreement:
+def can_see_agreement(user: User, agreement: GrantAgreement) -> bool:
     """Staff see every agreement; a grantee sees its own once issued (a draft is the OPCC's own until then)."""
-    from grants.agreement_rules import VISIBLE_TO_GRANTEE
-
-    agreement = db.session.get(GrantAgreement, agreement_id)
-    if agreement is None:
-        abort(404)
     if user.role == "applicant":
-        if agreement.organisation_id != user.organisation_id or agreement.status not in VISIBLE_TO_GRANTEE:
-            abort(404)
-    elif user.role not in STAFF_ROLES:
+        return agreement.organisation_id == user.organisation_id and agreement.status in VISIBLE_TO_GRANTEE
+    return user.role in STAFF_ROLES
+
+
+def agreement_or_404(agreement_id: int, user: User) -> GrantAgreement:
+    agreement = db.session.get(GrantAgreement, agreement_id)
+    if agreement is None or not can_see_agreement(user, agreement):
         abort(404)
     return agreement
 

@@ -208,16 +208,12 @@ def end_agreement(agreement: GrantAgreement, officer: User, outcome: str | None,
     if problems:
         return problems
     assert outcome is not None
-    if outcome == "closed" and any(p.status == "scheduled" for p in agreement.payments):
+    outstanding = scheduled_payments(agreement)
+    if outcome == "closed" and outstanding:
         return {"outcome": "Pay or cancel the scheduled payments before closing the grant, or terminate it"}
     _move(agreement, outcome, officer, note=reason.strip())
-    for payment in agreement.payments:
-        if payment.status == "scheduled":
-            release_scheduled(agreement, payment.amount_pence)
-            payment.status = "cancelled"
-            payment.note = f"Cancelled: grant {outcome}"
-            record_event(officer, "payment.cancelled", payment, from_state="scheduled", to_state="cancelled",
-                         note=f"Grant {outcome}")
+    for payment in outstanding:
+        cancel_scheduled(payment, officer, f"Cancelled: grant {outcome}", event_note=f"Grant {outcome}")
     agreement.ended_at = utcnow()
     agreement.end_reason = reason.strip()
     agreement.repayment_due_pence = repayment_pence or None
@@ -228,7 +224,16 @@ def end_agreement(agreement: GrantAgreement, officer: User, outcome: str | None,
     return {}
 
 
-def release_scheduled(agreement: GrantAgreement, amount_pence: int) -> None:
+def cancel_scheduled(payment: Payment, user: User, note: str, *, event_note: str | None = None) -> None:
+    """Cancel a scheduled payment and give its money back to what the agreement may still schedule."""
+    _release_scheduled(payment.agreement, payment.amount_pence)
+    payment.status = "cancelled"
+    payment.note = note
+    record_event(user, "payment.cancelled", payment, from_state="scheduled", to_state="cancelled",
+                 note=note if event_note is None else event_note)
+
+
+def _release_scheduled(agreement: GrantAgreement, amount_pence: int) -> None:
     db.session.execute(
         update(GrantAgreement)
         .where(GrantAgreement.id == agreement.id)

@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import and_
+from sqlalchemy.sql import ColumnElement
+
 from grants.audit import record_event
 from grants.extensions import db
 from grants.mail import tell_organisation
@@ -53,6 +56,11 @@ def period_label(ret: MonitoringReturn) -> str:
 
 def is_overdue(ret: MonitoringReturn, today: date) -> bool:
     return ret.status in EDITABLE_BY_GRANTEE and ret.due_on < today
+
+
+def overdue_condition(today: date) -> ColumnElement[bool]:
+    """is_overdue, as a condition for a query."""
+    return and_(MonitoringReturn.status.in_(EDITABLE_BY_GRANTEE), MonitoringReturn.due_on < today)
 
 
 def display_status(ret: MonitoringReturn, today: date) -> tuple[str, str]:

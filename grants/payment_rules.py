@@ -11,7 +11,7 @@ from datetime import date
 
 from sqlalchemy import update
 
-from grants.agreement_rules import PAYABLE, release_scheduled
+from grants.agreement_rules import PAYABLE, cancel_scheduled
 from grants.agreement_rules import STATUS_NAMES as AGREEMENT_STATUS_NAMES
 from grants.audit import record_event
 from grants.extensions import db
@@ -105,8 +105,5 @@ def cancel_payment(payment: Payment, user: User, reason: str) -> dict[str, str]:
         raise PaymentError(f"This payment is {payment.status}, so it cannot be cancelled. No change has been made.")
     if not reason.strip():
         return {"reason": "Give the reason for cancelling the payment"}
-    release_scheduled(payment.agreement, payment.amount_pence)
-    payment.status = "cancelled"
-    payment.note = reason.strip()
-    record_event(user, "payment.cancelled", payment, from_state="scheduled", to_state="cancelled", note=reason.strip())
+    cancel_scheduled(payment, user, reason.strip())
     return {}

@@ -27,13 +27,11 @@ from grants.models import (
     Organisation,
     Payment,
 )
+from grants.monitoring_rules import EDITABLE_BY_GRANTEE, REVIEWABLE, overdue_condition
 from grants.periods import LONDON, Period, financial_year_start
 
 # An agreement the grantee has accepted is in force from its start date to its end date.
 IN_FORCE = ("accepted", "active", "closed", "terminated")
-# Returns waiting for the grantee: never sent, or sent back for changes.
-AWAITING_GRANTEE = ("due", "returned")
-AWAITING_REVIEW = ("submitted", "resubmitted")
 
 
 def london_today() -> date:
@@ -132,14 +130,14 @@ def grants_register(year_start: int, grant_id_prefix: str, *, today: date | None
         .group_by(Payment.agreement_id)
         .subquery("paid")
     )
-    waiting = MonitoringReturn.status.in_(AWAITING_GRANTEE)
+    waiting = MonitoringReturn.status.in_(EDITABLE_BY_GRANTEE)
     returns = (
         select(
             MonitoringReturn.agreement_id,
             _sum_if(waiting, 1).label("due"),
-            _sum_if(MonitoringReturn.status.in_(AWAITING_REVIEW), 1).label("submitted"),
+            _sum_if(MonitoringReturn.status.in_(REVIEWABLE), 1).label("submitted"),
             _sum_if(MonitoringReturn.status == "accepted", 1).label("accepted"),
-            _sum_if(and_(waiting, MonitoringReturn.due_on < today), 1).label("overdue"),
+            _sum_if(overdue_condition(today), 1).label("overdue"),
         )
         .group_by(MonitoringReturn.agreement_id)
         .subquery("returns")
@@ -392,7 +390,7 @@ def overdue_returns_by_fund(today: date) -> list[OverdueReturns]:
         .join(Award, GrantAgreement.award_id == Award.id)
         .join(FundYear, Award.fund_year_id == FundYear.id)
         .join(Fund, FundYear.fund_id == Fund.id)
-        .where(MonitoringReturn.status.in_(AWAITING_GRANTEE), MonitoringReturn.due_on < today)
+        .where(overdue_condition(today))
         .group_by(Fund.id, Fund.name, Fund.funding_source)
         .order_by(Fund.name)
     )

@@ -105,7 +105,6 @@ def prepare(bid_id: int) -> PageAnswer:
         return redirect(url_for("agreements.view", agreement_id=existing.id))
     form = AgreementForm()
     if request.method == "GET":
-        form.start_date.data, form.end_date.data = bid.start_date, bid.end_date
         form.start_date.raw_data = _date_boxes(bid.start_date)
         form.end_date.raw_data = _date_boxes(bid.end_date)
     made: list[GrantAgreement] = []

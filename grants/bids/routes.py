@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
-from grants.access import bid_or_404, roles_required
-from grants.agreement_rules import VISIBLE_TO_GRANTEE, agreement_for_bid
+from grants.access import bid_or_404, can_see_agreement, roles_required
+from grants.agreement_rules import agreement_for_bid
 from grants.audit import APPLICANT_EVENTS, history
 from grants.bid_rules import (
     BUDGET,
@@ -148,7 +148,7 @@ def view(bid_id: int) -> str:
     outcome = applicant_outcome(bid)
     award = award_for(bid) if bid.status == "approved" else None
     agreement = agreement_for_bid(bid) if award else None
-    if agreement is not None and agreement.status not in VISIBLE_TO_GRANTEE:
+    if agreement is not None and not can_see_agreement(current_user, agreement):
         agreement = None
     events = [event for event in history("bid", bid.id) if event.action in APPLICANT_EVENTS]
     return render_template("bids/view.html", bid=bid, events=events, applicant_view=True,

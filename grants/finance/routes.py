@@ -9,7 +9,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from exports.workbook import SPREADSHEET_MIME
-from grants.access import roles_required
+from grants.access import STAFF_ROLES, roles_required
 from grants.audit import record_event
 from grants.extensions import db
 from grants.finance import bp
@@ -18,7 +18,6 @@ from grants.finance.forms import ExportForm
 from grants.periods import financial_year_start
 from grants.reports import export_years, london_today, overdue_returns_by_fund, scheduled_payments_due
 
-FINANCE_ROLES = ("finance", "officer", "approver", "admin")
 UPCOMING_DAYS = 30
 # Export name -> endpoint of its download, one route per export.
 ENDPOINTS = {
@@ -45,7 +44,7 @@ def _page(failed: ExportForm | None = None, status: int = 200) -> tuple[str, int
 
 
 @bp.route("/")
-@roles_required(*FINANCE_ROLES)
+@roles_required(*STAFF_ROLES)
 def index() -> tuple[str, int]:
     return _page()
 
@@ -78,24 +77,24 @@ def _download(name: str) -> Response | tuple[str, int]:
 
 
 @bp.route("/exports/grants-register.xlsx")
-@roles_required(*FINANCE_ROLES)
+@roles_required(*STAFF_ROLES)
 def grants_register() -> Response | tuple[str, int]:
     return _download("grants-register")
 
 
 @bp.route("/exports/government-return.xlsx")
-@roles_required(*FINANCE_ROLES)
+@roles_required(*STAFF_ROLES)
 def government_return() -> Response | tuple[str, int]:
     return _download("government-return")
 
 
 @bp.route("/exports/payments.xlsx")
-@roles_required(*FINANCE_ROLES)
+@roles_required(*STAFF_ROLES)
 def payments() -> Response | tuple[str, int]:
     return _download("payments")
 
 
 @bp.route("/exports/360giving.xlsx")
-@roles_required(*FINANCE_ROLES)
+@roles_required(*STAFF_ROLES)
 def threesixty_giving() -> Response | tuple[str, int]:
     return _download("360giving")

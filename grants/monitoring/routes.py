@@ -21,6 +21,7 @@ from grants.monitoring_rules import (
     STATUS_NAMES,
     ReturnAnswers,
     display_status,
+    overdue_condition,
     period_label,
     review,
     save_draft,
@@ -41,7 +42,7 @@ def index() -> str:
         query = query.where(GrantAgreement.organisation_id == current_user.organisation_id)
     status = request.args.get("status", "")
     if status == OVERDUE:
-        query = query.where(MonitoringReturn.status.in_(EDITABLE_BY_GRANTEE), MonitoringReturn.due_on < today)
+        query = query.where(overdue_condition(today))
     elif status in STATUS_NAMES:
         query = query.where(MonitoringReturn.status == status)
     else:
