@@ -26,7 +26,7 @@ MEMORY_GROWTH_LIMIT = 2.0
 
 def generated_rows(count: int) -> Iterator[object]:
     """Register rows with realistic, all-different text, made one at a time."""
-    from grants.reports import GrantsRegisterRow
+    from grants.finance.reports import GrantsRegisterRow
 
     start = date(2025, 4, 1)
     for i in range(count):
@@ -50,7 +50,7 @@ def generated_rows(count: int) -> Iterator[object]:
 
 def build(count: int, path: str) -> int:
     from exports.grants_register import build_grants_register
-    from grants.periods import whole_year
+    from grants.core.dates import whole_year
 
     return build_grants_register(generated_rows(count), path, period=whole_year(2025), made_by="Benchmark",
                                  made_at=datetime(2026, 1, 1, tzinfo=UTC))

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from exports.workbook import DATE, INTEGER, MONEY, Column, ExportInfo, PeriodLike, Target, write_table_workbook
 
 if TYPE_CHECKING:
-    from grants.reports import GovernmentReturnRow
+    from grants.finance.reports import GovernmentReturnRow
 
 COLUMNS = [
     Column("Bid reference", lambda r: r.bid_reference, width=14),

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from exports.workbook import DATE, INTEGER, MONEY, Column, ExportInfo, PeriodLike, Target, write_table_workbook
 
 if TYPE_CHECKING:
-    from grants.reports import GrantsRegisterRow
+    from grants.finance.reports import GrantsRegisterRow
 
 TITLE = "Grants register"
 

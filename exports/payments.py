@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from exports.workbook import DATE, MONEY, Column, ExportInfo, PeriodLike, Target, write_table_workbook
 
 if TYPE_CHECKING:
-    from grants.reports import PaymentRow
+    from grants.finance.reports import PaymentRow
 
 COLUMNS = [
     Column("Payment reference", lambda r: r.payment_reference, width=16),

@@ -23,7 +23,7 @@ from exports.workbook import (
 )
 
 if TYPE_CHECKING:
-    from grants.reports import GrantsRegisterRow
+    from grants.finance.reports import GrantsRegisterRow
 
 PFA_NAME = "Cambridgeshire"
 PFA_CODE = "E23000023"

@@ -80,7 +80,7 @@ class Column:
 
 
 class PeriodLike(Protocol):
-    """What a builder needs of a reporting period (grants.periods.Period fits)."""
+    """What a builder needs of a reporting period (grants.core.dates.Period fits)."""
 
     @property
     def label(self) -> str: ...

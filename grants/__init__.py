@@ -9,9 +9,9 @@ from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from grants.config import DEV_SECRET_KEY, PROJECT_ROOT, config_for
-from grants.extensions import csrf, db, login_manager, migrate
-from grants.requests import GrantsRequest, RecordIdConverter
+from grants.core.config import DEV_SECRET_KEY, PROJECT_ROOT, config_for
+from grants.core.extensions import csrf, db, login_manager, migrate
+from grants.core.requests import GrantsRequest, RecordIdConverter
 
 
 def create_app(env: str | None = None, **overrides: Any) -> Flask:
@@ -48,26 +48,27 @@ def create_app(env: str | None = None, **overrides: Any) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from grants import database, models  # noqa: F401  (engine settings; register the models)
     from grants.cli import register_commands
-    from grants.errors import init_errors
-    from grants.security import init_security
-    from grants.templating import init_templating
+    from grants.core import database, models  # noqa: F401  (engine settings; register the models)
+    from grants.core.errors import init_errors
+    from grants.core.security import init_security
+    from grants.core.templating import init_templating
 
     init_security(app)
     init_templating(app)
     init_errors(app)
     register_commands(app)
 
-    from grants.admin import bp as admin_bp
-    from grants.agreements import bp as agreements_bp
-    from grants.assessment import bp as assessment_bp
-    from grants.auth import bp as auth_bp
-    from grants.bids import bp as bids_bp
-    from grants.finance import bp as finance_bp
-    from grants.main import bp as main_bp
-    from grants.monitoring import bp as monitoring_bp
-    from grants.public import bp as public_bp
+    from grants.admin.routes import bp as admin_bp
+    from grants.agreements.routes import bp as agreements_bp
+    from grants.assessment.routes import bp as assessment_bp
+    from grants.auth.routes import bp as auth_bp
+    from grants.bids.routes import bp as bids_bp
+    from grants.finance.routes import bp as finance_bp
+    from grants.main.routes import bp as main_bp
+    from grants.monitoring.routes import bp as monitoring_bp
+    from grants.payments.routes import bp as payments_bp
+    from grants.public.routes import bp as public_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -78,4 +79,5 @@ def create_app(env: str | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(agreements_bp)
     app.register_blueprint(monitoring_bp)
     app.register_blueprint(finance_bp)
+    app.register_blueprint(payments_bp)
     return app

@@ -6,13 +6,13 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from grants.accounts import normalise_email
-from grants.audit import record_event
-from grants.backup import register_backup_command
-from grants.extensions import db
+from grants.auth.rules import normalise_email
+from grants.core.audit import record_event
+from grants.core.backup import register_backup_command
+from grants.core.extensions import db
+from grants.core.models import ROLES, Organisation, User
+from grants.core.passwords import hash_password, password_problem
 from grants.finance.cli import export_command
-from grants.models import ROLES, Organisation, User
-from grants.passwords import hash_password, password_problem
 
 
 def register_commands(app: Flask) -> None:
@@ -60,6 +60,6 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("send-mail")
     def send_mail() -> None:
         """Send outbox messages by SMTP (needs SMTP_HOST)."""
-        from grants.mail import deliver_pending
+        from grants.core.mail import deliver_pending
 
         click.echo(f"Sent {deliver_pending(current_app.config)} message(s)")

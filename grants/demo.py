@@ -6,15 +6,16 @@ from datetime import date
 
 from sqlalchemy import select
 
-from grants.agreement_rules import AgreementTerms, accept, activate, issue, prepare_agreement
-from grants.audit import record_event
-from grants.decisions import CRITERIA, AssessmentInput, award_for, decide_award, record_assessment
-from grants.extensions import db
-from grants.models import Bid, BudgetLine, Fund, FundYear, Organisation, User
-from grants.passwords import hash_password
-from grants.payment_rules import record_paid, schedule_payment
-from grants.periods import financial_year_bounds, financial_year_start
-from grants.workflow import move
+from grants.agreements.rules import AgreementTerms, accept, activate, issue, prepare_agreement
+from grants.assessment.rules import CRITERIA, AssessmentInput, award_for, decide_award, record_assessment
+from grants.bids.lifecycle import BID
+from grants.core import dates
+from grants.core.audit import record_event
+from grants.core.dates import financial_year_bounds, financial_year_start
+from grants.core.extensions import db
+from grants.core.models import Bid, BudgetLine, Fund, FundYear, Organisation, User, utcnow
+from grants.core.passwords import hash_password
+from grants.payments.rules import record_paid, schedule_payment
 
 DEMO_PASSWORD = "demo-password-2025"
 
@@ -71,7 +72,7 @@ def _get_or_create(model: type, defaults: dict, **keys: object):  # type: ignore
 
 
 def seed_demo(today: date | None = None) -> None:
-    today = today or date.today()
+    today = today or dates.today()
     orgs = {
         name: _get_or_create(Organisation, {"org_type": "csp", "org_identifier": code}, name=name) for name, code in CSPS
     }
@@ -113,15 +114,15 @@ def seed_demo(today: date | None = None) -> None:
         youth = fund_years[("Youth Fund", current)]
         funded = _demo_bid(users["applicant@cambridge-csp.example"], scf, "Cycle-marking kits for Mill Road",
                            "Bike theft around Mill Road and the station", "Petersfield", "bike_theft",
-                           [("Cycle-marking kits (40)", 1_600_00), ("Event staff", 400_00)], submit=True)
+                           [("Cycle-marking kits (40)", 1_600_00), ("Event staff", 400_00)], today, submit=True)
         _demo_bid(users["applicant@fenland-csp.example"], scf, "Fly-tipping cameras in Wisbech",
                   "Repeated fly tipping on rural lanes", "Wisbech North", "fly_tipping",
-                  [("Two deployable cameras", 3_200_00), ("Signage", 450_00)], submit=True)
+                  [("Two deployable cameras", 3_200_00), ("Signage", 450_00)], today, submit=True)
         _demo_bid(users["applicant@fenland-csp.example"], youth, "Winter evening youth sessions",
                   "Anti-social behaviour by young people in March town centre", "March East", "youth_diversion",
-                  [("Portable outdoor lights", 1_200_00), ("Youth worker hours", 2_300_00)], submit=True)
+                  [("Portable outdoor lights", 1_200_00), ("Youth worker hours", 2_300_00)], today, submit=True)
         _demo_bid(users["applicant@cambridge-csp.example"], youth, "Street-based youth work (draft)",
-                  "ASB at Arbury Court", "Arbury", "youth_diversion", [("Youth worker hours", 2_000_00)], submit=False)
+                  "ASB at Arbury Court", "Arbury", "youth_diversion", [("Youth worker hours", 2_000_00)], today, submit=False)
         _demo_grant(funded, users, today)
     db.session.commit()
 
@@ -137,28 +138,29 @@ def _demo_grant(bid: Bid, users: dict[str, User], today: date) -> None:
         recommended_pence=bid.requested_pence, conflict_of_interest=False, conflict_details="",
         organisation_checked=True, due_diligence_notes="Statutory partnership; bank details match our records.",
         fraud_risk="low", fraud_risk_reasons="Long-standing partner with a good record of delivery.",
-    ))
+    ), today)
     decide_award(bid, officer, bid.requested_pence,
                  "Marked bikes are less attractive to thieves and easier to return to their owners, so cycle "
-                 "marking reduces bike theft around Mill Road.")
+                 "marking reduces bike theft around Mill Road.", today)
     award = award_for(bid)
     assert award is not None
     agreement, _ = prepare_agreement(award, officer, AgreementTerms(bid.start_date, bid.end_date,
                                                                     "Mark at least 200 bikes by the end date."))
     assert agreement is not None
-    issue(agreement, officer)
-    accept(agreement, applicant, applicant.name, "Community Safety Manager", True)
-    activate(agreement, officer)
-    payment, _ = schedule_payment(agreement, finance, award.amount_pence // 2, today, "First half on acceptance")
+    issue(agreement, officer, today)
+    accept(agreement, applicant, applicant.name, "Community Safety Manager", True, today)
+    activate(agreement, officer, today)
+    payment, _ = schedule_payment(agreement, finance, award.amount_pence // 2, today, "First half on acceptance",
+                                  today=today)
     if payment is not None:
         record_paid(payment, finance, today, "AP-DEMO-0001", today)
     schedule_payment(agreement, finance, award.amount_pence - award.amount_pence // 2, agreement.end_date,
-                     "Second half after the first monitoring return")
+                     "Second half after the first monitoring return", today=today)
 
 
 def _demo_bid(user: User, fund_year: FundYear, title: str, local_issue: str, where: str, theme: str,
-              lines: list[tuple[str, int]], *, submit: bool) -> Bid:
-    start = max(fund_year.opens_on, date.today())
+              lines: list[tuple[str, int]], today: date, *, submit: bool) -> Bid:
+    start = max(fund_year.opens_on, today)
     bid = Bid(
         organisation_id=user.organisation_id, fund_year_id=fund_year.id, created_by_id=user.id, title=title,
         local_issue=local_issue, activities=f"{title}: delivered with local police and partners.", location=where,
@@ -170,5 +172,6 @@ def _demo_bid(user: User, fund_year: FundYear, title: str, local_issue: str, whe
     db.session.add(bid)
     record_event(user, "bid.created", bid, to_state="draft", note="demo data")
     if submit:
-        move(bid, "submitted", user, note="demo data")
+        BID.apply("submit", user, bid, today, note="demo data")
+        bid.submitted_at = utcnow()
     return bid

@@ -17,11 +17,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from grants import create_app
-from grants.config import database_url
-from grants.extensions import db
-from grants.models import Fund, FundYear, Organisation, User
-from grants.passwords import hash_password
-from grants.periods import financial_year_bounds, financial_year_start
+from grants.core.config import database_url
+from grants.core.dates import financial_year_bounds, financial_year_start
+from grants.core.dates import today as uk_today
+from grants.core.extensions import db
+from grants.core.models import Fund, FundYear, Organisation, User
+from grants.core.passwords import hash_password
 
 # Loaded by the controlling process, so the screenshot folder is named once for all xdist workers.
 pytest_plugins = ["tests.browser.artifacts"]
@@ -114,7 +115,7 @@ def world(app: Flask) -> World:
     scf = Fund(name="Safer Communities Fund", funding_source="opcc")
     db.session.add(scf)
     db.session.flush()
-    this_year = financial_year_start(date.today())
+    this_year = financial_year_start(uk_today())
     opens, closes = financial_year_bounds(this_year)
     scf_year = FundYear(fund_id=scf.id, year_start=this_year, budget_pence=20_000_00, per_bid_cap_pence=5_000_00,
                         delegation_limit_pence=2_500_00, opens_on=opens, closes_on=closes)
@@ -169,4 +170,4 @@ def field_error(response: Any, field_id: str) -> str:
 
 
 def future(days: int) -> date:
-    return date.today() + timedelta(days=days)
+    return uk_today() + timedelta(days=days)

@@ -12,24 +12,32 @@ import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 
 from grants import create_app
-from grants.accounts import issue_reset_token
-from grants.agreement_rules import AgreementTerms, accept, activate, issue, prepare_agreement
-from grants.bid_rules import BudgetLineInput, save_bid, start_bid, submit_bid
-from grants.decisions import CRITERIA, AssessmentInput, award_for, decide_award, record_assessment, request_information
-from grants.extensions import db
-from grants.mail import queue_email
-from grants.models import ROLES, Bid, Fund, FundYear, GrantAgreement, Organisation, User
-from grants.monitoring_rules import ReturnAnswers
-from grants.monitoring_rules import submit as submit_return
-from grants.payment_rules import schedule_payment
-from grants.periods import financial_year_bounds, financial_year_start
+from grants.agreements.rules import AgreementTerms, accept, activate, issue, prepare_agreement
+from grants.assessment.rules import (
+    CRITERIA,
+    AssessmentInput,
+    award_for,
+    decide_award,
+    record_assessment,
+    request_information,
+)
+from grants.auth.rules import issue_reset_token
+from grants.bids.rules import BudgetLineInput, save_bid, start_bid, submit_bid
+from grants.core.dates import financial_year_bounds, financial_year_start
+from grants.core.dates import today as uk_today
+from grants.core.extensions import db
+from grants.core.mail import queue_email
+from grants.core.models import ROLES, Bid, Fund, FundYear, GrantAgreement, Organisation, User
+from grants.monitoring.rules import ReturnAnswers
+from grants.monitoring.rules import submit as submit_return
+from grants.payments.rules import schedule_payment
 from tests.conftest import make_user
 
 
@@ -73,7 +81,7 @@ class Records:
 
 
 def _submitted_bid(user: User, fund_year: FundYear, amount_pence: int, title: str) -> Bid:
-    today = date.today()
+    today = uk_today()
     bid = start_bid(user, fund_year, today)
     save_bid(bid, user, {
         "title": title, "local_issue": "Bike theft near the station", "activities": "Marking events",
@@ -91,7 +99,7 @@ def _assess(bid: Bid, officer: User) -> None:
     problems = record_assessment(bid, officer, AssessmentInput(
         scores={key: 4 for key in CRITERIA}, comments="Clear plan", recommended_pence=bid.requested_pence,
         conflict_of_interest=False, conflict_details="", organisation_checked=True,
-        due_diligence_notes="Checked", fraud_risk="low", fraud_risk_reasons="Statutory partnership"))
+        due_diligence_notes="Checked", fraud_risk="low", fraud_risk_reasons="Statutory partnership"), uk_today())
     assert problems == {}, problems
     db.session.flush()
 
@@ -108,16 +116,16 @@ def new_bid(app: Flask, records: Records, *, status: str = "submitted", amount_p
         officer = db.session.get(User, records["user_officer"])
         fund_year = db.session.get(FundYear, records["fund_year"])
         if status == "draft":
-            bid = start_bid(applicant, fund_year, date.today())
+            bid = start_bid(applicant, fund_year, uk_today())
         else:
             bid = _submitted_bid(applicant, fund_year, amount_pence, title)
         if status in ("in_review", "recommended", "approved"):
             _assess(bid, officer)
         if status in ("recommended", "approved"):
-            outcome, problems = decide_award(bid, officer, amount_pence, "Marked bikes are stolen less")
+            outcome, problems = decide_award(bid, officer, amount_pence, "Marked bikes are stolen less", uk_today())
             assert outcome is not None and outcome.status == status, (outcome, problems)
         if status == "info_requested":
-            request_information(bid, officer, "Which stations?")
+            request_information(bid, officer, "Which stations?", uk_today())
         assert bid.status == status
         db.session.commit()
         bid_id = bid.id
@@ -132,7 +140,7 @@ def new_agreement(app: Flask, records: Records, *, status: str = "active", org: 
     """A grant agreement for a new approved bid, taken on to `status`; it began 60 days ago and runs for a
     year, so its first monitoring return can be submitted now. Returns its id."""
     bid_id = new_bid(app, records, status="approved", org=org)
-    today = date.today()
+    today = uk_today()
     with app.app_context():
         officer = db.session.get(User, records["user_officer"])
         grantee = db.session.get(User, records[f"user_{org}"])
@@ -142,11 +150,11 @@ def new_agreement(app: Flask, records: Records, *, status: str = "active", org: 
         assert agreement is not None, problems
         steps = AGREEMENT_STEPS[1:AGREEMENT_STEPS.index(status) + 1]
         if "issued" in steps:
-            issue(agreement, officer)
+            issue(agreement, officer, uk_today())
         if "accepted" in steps:
-            assert accept(agreement, grantee, grantee.name, "Community Safety Manager", True) == {}
+            assert accept(agreement, grantee, grantee.name, "Community Safety Manager", True, uk_today()) == {}
         if "active" in steps:
-            activate(agreement, officer)
+            activate(agreement, officer, uk_today())
         db.session.commit()
         agreement_id = agreement.id
         db.session.remove()
@@ -158,7 +166,7 @@ def add_payment(app: Flask, records: Records, agreement_id: int) -> int:
     with app.app_context():
         finance = db.session.get(User, records["user_finance"])
         payment, problems = schedule_payment(db.session.get(GrantAgreement, agreement_id), finance, 100_00,
-                                             date.today() + timedelta(days=30))
+                                             uk_today() + timedelta(days=30), today=uk_today())
         assert payment is not None, problems
         db.session.commit()
         payment_id = payment.id
@@ -175,7 +183,7 @@ def returns_of(app: Flask, records: Records, agreement_id: int, *, submit_first:
         if submit_first:
             answers = ReturnAnswers("Six events held", "120 bikes marked", "Fewer thefts", 120, 50_00, "")
             grantee = db.session.get(User, records[f"user_{org}"])
-            assert submit_return(returns[0], grantee, answers, date.today()) == {}
+            assert submit_return(returns[0], grantee, answers, uk_today()) == {}
             db.session.commit()
         ids = [ret.id for ret in returns]
         db.session.remove()
@@ -195,7 +203,7 @@ def build_records(app: Flask) -> Records:
         fund = Fund(name="Safer Communities Fund", funding_source="opcc", description="Swift local responses")
         db.session.add(fund)
         db.session.flush()
-        this_year = financial_year_start(date.today())
+        this_year = financial_year_start(uk_today())
         opens, closes = financial_year_bounds(this_year)
         fund_year = FundYear(fund_id=fund.id, year_start=this_year, budget_pence=1_000_000_00,
                              per_bid_cap_pence=5_000_00, delegation_limit_pence=2_500_00, opens_on=opens,
@@ -223,8 +231,8 @@ def build_records(app: Flask) -> Records:
         records.ids.update(org_own=csp.id, org_other=other.id, org_opcc=opcc.id, fund=fund.id,
                            fund_year=fund_year.id, closed_year=closed.id, outbox_email=email.id, reset_token=token,
                            user=users["spare"].id, static_file="css/main.css")
-        own_draft = start_bid(users["applicant"], fund_year, date.today())
-        other_draft = start_bid(users["other_applicant"], fund_year, date.today())
+        own_draft = start_bid(users["applicant"], fund_year, uk_today())
+        other_draft = start_bid(users["other_applicant"], fund_year, uk_today())
         db.session.commit()
         records.ids.update(own_draft=own_draft.id, other_draft=other_draft.id)
         db.session.remove()
@@ -239,7 +247,7 @@ def build_records(app: Flask) -> Records:
     submitted, due, *_ = returns_of(app, records, records["agreement_active"], submit_first=True)
     records.ids.update(return_submitted=submitted, return_due=due,
                        return_other=returns_of(app, records, records["agreement_other_active"])[0])
-    records.ids.update(this_year=financial_year_start(date.today()), whole_year="FY", moj="moj")
+    records.ids.update(this_year=financial_year_start(uk_today()), whole_year="FY", moj="moj")
     return records
 
 

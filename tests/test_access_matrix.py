@@ -23,8 +23,8 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 
 from grants import create_app
-from grants.extensions import db
-from grants.models import Bid, GrantAgreement, MonitoringReturn, Payment
+from grants.core.extensions import db
+from grants.core.models import Bid, GrantAgreement, MonitoringReturn, Payment
 from tests.records import ROLES, Records, build_records, empty_database, module_app, sign_in_as
 
 
@@ -119,9 +119,9 @@ ACCESS: dict[str, Access] = {
     "agreements.accept": rule(APPLICANT, post=200, data=VERSION, agreement_id="agreement_issued",
                               hidden=(OTHER_AGREEMENT, OWN_DRAFT_AGREEMENT)),
     "agreements.end": rule(OFFICER, post=200, data=VERSION, agreement_id="agreement_active"),
-    "agreements.new_payment": rule(FINANCE, post=200, agreement_id="agreement_active"),
-    "agreements.record_payment": rule(FINANCE, post=200, data=VERSION, payment_id="payment_scheduled"),
-    "agreements.cancel": rule(FINANCE, post=200, data=VERSION, payment_id="payment_scheduled"),
+    "payments.new": rule(FINANCE, post=200, agreement_id="agreement_active"),
+    "payments.paid": rule(FINANCE, post=200, data=VERSION, payment_id="payment_scheduled"),
+    "payments.cancel": rule(FINANCE, post=200, data=VERSION, payment_id="payment_scheduled"),
     # Monitoring returns: completed by the grantee, reviewed by officers.
     "monitoring.index": rule(GRANTEE_AND_STAFF),
     "monitoring.view": rule(GRANTEE_AND_STAFF, return_id="return_due",

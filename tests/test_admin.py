@@ -10,11 +10,11 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
-from grants import administration as rules
-from grants.extensions import db
-from grants.mail import queue_email
-from grants.models import AuditEvent, Bid, Fund, FundYear, Organisation, OutboxEmail, User
-from grants.passwords import verify_password
+from grants.admin import rules as rules
+from grants.core.extensions import db
+from grants.core.mail import queue_email
+from grants.core.models import AuditEvent, Bid, Fund, FundYear, Organisation, OutboxEmail, User
+from grants.core.passwords import verify_password
 from tests.conftest import PASSWORD, World, error_messages, field_error, page, sign_in
 
 NEW_PASSWORD = "violet-kettle-harbour-lantern"
@@ -743,7 +743,7 @@ def test_outbox_lists_newest_first_and_shows_a_message(as_role, world: World) ->
     second = queue_email("b@example.com", "Second message", "Hello B\n\nhttps://example.com/link")
     db.session.flush()
     second.created_at = first.created_at.replace(year=first.created_at.year + 1)
-    from grants.models import utcnow
+    from grants.core.models import utcnow
 
     first.sent_at = utcnow()
     db.session.commit()

@@ -8,10 +8,11 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from grants.agreement_rules import STANDARD_CONDITIONS, AgreementTerms, accept, activate, issue, prepare_agreement
-from grants.decisions import AssessmentInput, decide_award, record_assessment
-from grants.extensions import db
-from grants.models import AuditEvent, Award, GrantAgreement, MonitoringReturn, OutboxEmail, Payment
+from grants.agreements.rules import STANDARD_CONDITIONS, AgreementTerms, accept, activate, issue, prepare_agreement
+from grants.assessment.rules import AssessmentInput, decide_award, record_assessment
+from grants.core.dates import today as uk_today
+from grants.core.extensions import db
+from grants.core.models import AuditEvent, Award, GrantAgreement, MonitoringReturn, OutboxEmail, Payment
 from tests.conftest import World, error_messages, field_error, page
 from tests.test_assessment import make_submitted_bid
 
@@ -24,8 +25,8 @@ def approved_award(world: World, amount_pence: int = 2_000_00, title: str = "Cyc
         scores={"need": 4, "crime_reduction": 4, "deliverability": 4, "value_for_money": 4, "measures": 4},
         comments="", recommended_pence=amount_pence, conflict_of_interest=False, conflict_details="",
         organisation_checked=True, due_diligence_notes="Checked", fraud_risk="low", fraud_risk_reasons="Known CSP",
-    )) == {}
-    outcome, problems = decide_award(bid, officer, amount_pence, "Marked bikes are stolen less and recovered more")
+    ), uk_today()) == {}
+    outcome, problems = decide_award(bid, officer, amount_pence, "Marked bikes are stolen less and recovered more", uk_today())
     assert outcome is not None and outcome.status == "approved", problems
     db.session.commit()
     return db.session.scalar(select(Award).where(Award.bid_id == bid.id))
@@ -36,16 +37,16 @@ def make_agreement(world: World, status: str = "draft", title: str = "Cycle mark
 
     It runs from a month ago, so the half-year running now has its monitoring return."""
     award = approved_award(world, title=title)
-    officer, today = world.user("officer"), date.today()
+    officer, today = world.user("officer"), uk_today()
     agreement, problems = prepare_agreement(award, officer, AgreementTerms(today - timedelta(days=30),
                                                                            today + timedelta(days=60), ""))
     assert agreement is not None, problems
     if status in ("issued", "accepted", "active"):
-        issue(agreement, officer)
+        issue(agreement, officer, uk_today())
     if status in ("accepted", "active"):
-        assert accept(agreement, world.user("applicant"), "Tom Hughes", "Manager", True) == {}
+        assert accept(agreement, world.user("applicant"), "Tom Hughes", "Manager", True, uk_today()) == {}
     if status == "active":
-        activate(agreement, officer)
+        activate(agreement, officer, uk_today())
     db.session.commit()
     return agreement
 
@@ -84,7 +85,7 @@ def issued_agreement(as_role: Any, world: World, *, start: date | None = None, e
                      amount_pence: int = 2_000_00) -> GrantAgreement:
     award = approved_award(world, amount_pence)
     client = as_role("officer")
-    start = start or date.today()
+    start = start or uk_today()
     assert prepare(client, award, start, end or start + timedelta(days=200), "Report any bike thefts to the OPCC").status_code == 302
     agreement = agreement_of(award)
     assert post_version(client, f"/agreements/{agreement.id}/issue", agreement).status_code == 302
@@ -109,7 +110,7 @@ def test_officer_prepares_a_draft_from_the_award_with_its_dates_checked(as_role,
     form = client.get(f"/agreements/from-bid/{award.bid_id}")
     assert form.status_code == 200 and "Cycle marking kits" in form.get_data(as_text=True)
 
-    today = date.today()
+    today = uk_today()
     response = prepare(client, award, today, today - timedelta(days=1))
     assert field_error(response, "end_date") == "The end date must be the same as or after the start date"
     response = client.post(f"/agreements/from-bid/{award.bid_id}", data={"start_date": ["31", "2", "2026"]})
@@ -131,7 +132,7 @@ def test_officer_prepares_a_draft_from_the_award_with_its_dates_checked(as_role,
 def test_a_draft_is_hidden_from_the_grantee_until_issued_then_emailed(as_role, world: World) -> None:
     award = approved_award(world)
     client = as_role("officer")
-    prepare(client, award, date.today(), date.today() + timedelta(days=30))
+    prepare(client, award, uk_today(), uk_today() + timedelta(days=30))
     agreement = agreement_of(award)
 
     applicant = as_role("applicant")
@@ -231,7 +232,7 @@ def test_only_officers_prepare_issue_start_and_end_agreements(as_role, world: Wo
         client = as_role(role)
         assert client.get(f"/agreements/from-bid/{award.bid_id}").status_code == 403
     client = as_role("officer")
-    prepare(client, award, date.today(), date.today() + timedelta(days=30))
+    prepare(client, award, uk_today(), uk_today() + timedelta(days=30))
     agreement = agreement_of(award)
     for role in ("approver", "finance", "admin", "applicant"):
         client = as_role(role)
@@ -248,7 +249,7 @@ def schedule(client: FlaskClient, agreement: GrantAgreement, amount: str, due: d
 def test_finance_schedules_and_records_payments_never_beyond_the_grant(as_role, world: World) -> None:
     agreement = active_agreement(as_role, world)
     client = as_role("finance")
-    today = date.today()
+    today = uk_today()
     response = schedule(client, agreement, "£2,000.01", today)
     assert field_error(response, "amount_pence") == "£2,000.01 is more than the £2,000.00 of the grant not yet scheduled or paid"
     response = schedule(client, agreement, "-5", today)
@@ -287,20 +288,20 @@ def test_finance_schedules_and_records_payments_never_beyond_the_grant(as_role, 
 def test_cancelling_a_scheduled_payment_frees_its_money(as_role, world: World) -> None:
     agreement = active_agreement(as_role, world)
     client = as_role("finance")
-    schedule(client, agreement, "2000", date.today())
+    schedule(client, agreement, "2000", uk_today())
     payment = db.session.scalar(select(Payment).where(Payment.agreement_id == agreement.id))
     url = f"/agreements/payments/{payment.id}/cancel"
     assert field_error(client.post(url, data={"version": str(payment.version)}), "reason") == \
         "Give the reason for cancelling the payment"
     assert client.post(url, data={"version": str(payment.version), "reason": "Wrong amount"}).status_code == 302
     assert fresh(agreement).scheduled_pence == 0
-    assert schedule(client, agreement, "2000", date.today()).status_code == 302
+    assert schedule(client, agreement, "2000", uk_today()).status_code == 302
 
 
 def test_payments_wait_for_acceptance_and_only_finance_makes_them(as_role, world: World) -> None:
     agreement = issued_agreement(as_role, world)
     client = as_role("finance")
-    response = schedule(client, agreement, "100", date.today())
+    response = schedule(client, agreement, "100", uk_today())
     assert response.status_code == 409
     assert "once the grantee has accepted it" in " ".join(error_messages(response))
     for role in ("officer", "approver", "admin", "applicant"):
@@ -310,11 +311,11 @@ def test_payments_wait_for_acceptance_and_only_finance_makes_them(as_role, world
 def test_closing_needs_no_scheduled_payments_and_terminating_cancels_them(as_role, world: World) -> None:
     agreement = active_agreement(as_role, world)
     finance = as_role("finance")
-    schedule(finance, agreement, "500", date.today())
-    schedule(finance, agreement, "700", date.today())
+    schedule(finance, agreement, "500", uk_today())
+    schedule(finance, agreement, "700", uk_today())
     first = db.session.scalars(select(Payment).where(Payment.agreement_id == agreement.id).order_by(Payment.id)).first()
     finance.post(f"/agreements/payments/{first.id}/paid", data={"version": str(first.version),
-                                                               **dates("paid_on", date.today()), "finance_reference": "AP-1"})
+                                                               **dates("paid_on", uk_today()), "finance_reference": "AP-1"})
     officer = as_role("officer")
     url = f"/agreements/{agreement.id}/end"
     response = post_version(officer, url, agreement)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -10,11 +10,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from grants.assessment.routes import CHANGED_ELSEWHERE
-from grants.bid_rules import BudgetLineInput, save_bid, start_bid, submit_bid
-from grants.decisions import CRITERIA
-from grants.extensions import db
-from grants.models import Assessment, AuditEvent, Award, Bid, BidSnapshot, Decision, FundYear, OutboxEmail, User
-from grants.money import money_input_value
+from grants.assessment.rules import CRITERIA
+from grants.bids.rules import BudgetLineInput, save_bid, start_bid, submit_bid
+from grants.core.dates import today as uk_today
+from grants.core.extensions import db
+from grants.core.models import Assessment, AuditEvent, Award, Bid, BidSnapshot, Decision, FundYear, OutboxEmail, User
+from grants.core.money import money_input_value
 from tests.conftest import World, error_messages, field_error, page
 from tests.test_bids import bid_form
 
@@ -24,7 +25,7 @@ SCF = "Safer Communities Fund"
 def make_submitted_bid(world: World, amount_pence: int, *, user: User | None = None, title: str = "Street lighting") -> Bid:
     """A bid submitted through the same rules the applicant's pages use."""
     user = user or world.user("applicant")
-    today = date.today()
+    today = uk_today()
     bid = start_bid(user, world.scf_year, today)
     save_bid(bid, user, {
         "title": title, "local_issue": "Burglaries after dark", "activities": "New lights on two paths",

@@ -12,9 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from grants import accounts
-from grants.extensions import db
-from grants.models import AuditEvent, OutboxEmail, PasswordResetToken, User, utcnow
+from grants.auth import rules as accounts
+from grants.core.extensions import db
+from grants.core.models import AuditEvent, OutboxEmail, PasswordResetToken, User, utcnow
 from tests.conftest import PASSWORD, World, error_messages, field_error, page, sign_in
 
 START = {"applicant": "/bids/", "officer": "/assess/", "approver": "/assess/", "finance": "/assess/",

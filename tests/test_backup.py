@@ -23,11 +23,12 @@ from sqlalchemy import Table, create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from grants import create_app
-from grants.audit import record_event
-from grants.backup import POSTGRES_ADVICE, default_backup_path
-from grants.config import database_url
-from grants.extensions import db
-from grants.models import AuditEvent, Bid, BidSnapshot, BudgetLine, Fund, FundYear, Organisation, OutboxEmail
+from grants.core.audit import record_event
+from grants.core.backup import POSTGRES_ADVICE, default_backup_path
+from grants.core.config import database_url
+from grants.core.dates import today as uk_today
+from grants.core.extensions import db
+from grants.core.models import AuditEvent, Bid, BidSnapshot, BudgetLine, Fund, FundYear, Organisation, OutboxEmail
 from tests.conftest import World
 
 
@@ -44,8 +45,8 @@ def add_records(world: World) -> None:
                                               ("submitted", "Bike marking")], start=1):
         bid = Bid(organisation_id=world.csp.id, fund_year_id=world.scf_year.id, created_by_id=applicant.id,
                   status=status, title=title, local_issue="Burglaries after dark\nand thefts",
-                  location="Wisbech", theme="asb", start_date=date.today() + timedelta(days=10),
-                  end_date=date.today() + timedelta(days=100), other_funding_pence=number * 100,
+                  location="Wisbech", theme="asb", start_date=uk_today() + timedelta(days=10),
+                  end_date=uk_today() + timedelta(days=100), other_funding_pence=number * 100,
                   submitted_at=datetime.now(UTC) if status == "submitted" else None)
         bid.budget_lines = [BudgetLine(position=0, item="Lights", amount_pence=number * 1_000_00),
                             BudgetLine(position=1, item="Fitting", amount_pence=250_00)]

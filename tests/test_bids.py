@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from grants.extensions import db
-from grants.models import AuditEvent, Bid, BidSnapshot, BudgetLine
+from grants.core.dates import today as uk_today
+from grants.core.extensions import db
+from grants.core.models import AuditEvent, Bid, BidSnapshot, BudgetLine
 from tests.conftest import World, error_messages, field_error, page
 
 
 def bid_form(bid: Bid | None = None, **overrides: Any) -> dict[str, Any]:
-    start = date.today() + timedelta(days=10)
+    start = uk_today() + timedelta(days=10)
     end = start + timedelta(days=90)
     data: dict[str, Any] = {
         "version": str(bid.version) if bid else "1",

@@ -2,9 +2,10 @@
 
 from datetime import date
 
-from grants.caps import awarded_to_organisation, per_applicant_cap_problem, per_bid_cap_problem
-from grants.extensions import db
-from grants.models import Award, Bid
+from grants.assessment.caps import awarded_to_organisation, per_applicant_cap_problem, per_bid_cap_problem
+from grants.core.dates import today as uk_today
+from grants.core.extensions import db
+from grants.core.models import Award, Bid
 from tests.conftest import World
 
 
@@ -45,4 +46,4 @@ def test_fund_year_open_dates(world: World) -> None:
     fy = world.scf_year
     assert fy.is_open(fy.opens_on) and fy.is_open(fy.closes_on)
     assert not fy.is_open(date.fromordinal(fy.closes_on.toordinal() + 1))
-    assert not world.closed_year.is_open(date.today())
+    assert not world.closed_year.is_open(uk_today())

@@ -9,7 +9,6 @@ import http.client
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from urllib.parse import urlencode
 
 import pytest
@@ -18,9 +17,10 @@ from sqlalchemy import func, select
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from grants.assessment.routes import CHANGED_ELSEWHERE
-from grants.decisions import CRITERIA, AssessmentInput, record_assessment
-from grants.extensions import db
-from grants.models import Award, Bid, Decision, FundYear, GrantAgreement, Payment
+from grants.assessment.rules import CRITERIA, AssessmentInput, record_assessment
+from grants.core.dates import today as uk_today
+from grants.core.extensions import db
+from grants.core.models import Award, Bid, Decision, FundYear, GrantAgreement, Payment
 from tests.conftest import PASSWORD, World, make_user
 from tests.test_agreements import active_agreement
 from tests.test_assessment import make_submitted_bid
@@ -103,7 +103,7 @@ def assessed_bids(world: World, count: int = DECISIONS) -> list[Bid]:
         problems = record_assessment(bid, world.user("officer"), AssessmentInput(
             scores=dict.fromkeys(CRITERIA, 3), comments="", recommended_pence=AMOUNT, conflict_of_interest=False,
             conflict_details="", organisation_checked=True, due_diligence_notes="Checked", fraud_risk="low",
-            fraud_risk_reasons="Statutory partnership"))
+            fraud_risk_reasons="Statutory partnership"), uk_today())
         assert problems == {}
         db.session.commit()
         bids.append(bid)
@@ -171,7 +171,7 @@ def test_concurrent_payments_never_pay_more_than_the_grant(app: Flask, world: Wo
     finance = [world.user("finance"), make_user("finance2@opcc.example", "finance", world.opcc)]
     db.session.commit()
     cookies = [signed_in_cookie(server, user.email) for user in finance]
-    due = date.today()
+    due = uk_today()
     form = {"amount_pence": "100", "due_on": [str(due.day), str(due.month), str(due.year)]}
     answers = fire(server, [(agreement.id, form, cookies[n % 2]) for n in range(20)],  # type: ignore[misc]
                    path="/agreements/{}/payments/new")

@@ -26,9 +26,9 @@ from exports.grants_register import build_grants_register
 from exports.payments import build_payments
 from exports.threesixty_giving import build_360giving
 from exports.workbook import MONEY_FORMAT, safe_text
-from grants import reports
-from grants.extensions import db
-from grants.models import (
+from grants.core.dates import financial_year_bounds, period_named, whole_year
+from grants.core.extensions import db
+from grants.core.models import (
     Award,
     Bid,
     BudgetLine,
@@ -39,7 +39,7 @@ from grants.models import (
     Organisation,
     Payment,
 )
-from grants.periods import financial_year_bounds, period_named, whole_year
+from grants.finance import reports
 from tests.conftest import World
 
 YEAR = 2025  # a fixed past financial year, 2025-26, so the period edges below never move

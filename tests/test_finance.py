@@ -14,9 +14,9 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from exports.workbook import SPREADSHEET_MIME
-from grants.extensions import db
-from grants.models import AuditEvent
-from grants.reports import london_today
+from grants.core.dates import today as uk_today
+from grants.core.extensions import db
+from grants.core.models import AuditEvent
 from tests.conftest import World, error_messages, field_error, page
 from tests.test_exports import YEAR, Grants, make_grants, table
 
@@ -175,7 +175,7 @@ def test_several_problems_at_once_and_the_choices_are_kept(as_role: Any, grants:
 
 
 def test_finance_page_shows_payments_due_soon_and_overdue_returns(as_role: Any, grants: Grants) -> None:
-    today = london_today()
+    today = uk_today()
     g = grants
     award = g.award("soon", g.world.csp, g.years["moj"], amount=10_000_00, approved_at=g.awards["victims"].approved_at,
                     title="Due soon")

@@ -25,10 +25,11 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from grants import create_app
-from grants.accounts import issue_reset_token
-from grants.decisions import CRITERIA
-from grants.extensions import db
-from grants.models import Bid, Fund, GrantAgreement, MonitoringReturn, OutboxEmail, Payment, User
+from grants.assessment.rules import CRITERIA
+from grants.auth.rules import issue_reset_token
+from grants.core.dates import today as uk_today
+from grants.core.extensions import db
+from grants.core.models import Bid, Fund, GrantAgreement, MonitoringReturn, OutboxEmail, Payment, User
 from tests.conftest import PASSWORD
 from tests.records import (
     Records,
@@ -300,12 +301,12 @@ FORMS = [
     Form("agreements.end", "officer", lambda: form(version=version(), outcome=choice("closed", "terminated"),
                                                    reason=text(), repayment_pence=money()),
          prepare=fresh_agreement("active"), shows=agreement_pages, examples=20),
-    Form("agreements.new_payment", "finance", lambda: form(amount_pence=money(), due_on=a_date(), note=text()),
+    Form("payments.new", "finance", lambda: form(amount_pence=money(), due_on=a_date(), note=text()),
          prepare=record("agreement_active", "agreement_id"), shows=agreement_pages),
-    Form("agreements.record_payment", "finance", lambda: form(version=version(), paid_on=a_date(),
+    Form("payments.paid", "finance", lambda: form(version=version(), paid_on=a_date(),
                                                               finance_reference=text()),
          prepare=fresh_payment, shows=agreement_pages, examples=20),
-    Form("agreements.cancel", "finance", lambda: form(version=version(), reason=text()), prepare=fresh_payment,
+    Form("payments.cancel", "finance", lambda: form(version=version(), reason=text()), prepare=fresh_payment,
          shows=agreement_pages, examples=15),
     # Monitoring returns.
     Form("monitoring.edit", "applicant", lambda: form(
@@ -451,7 +452,7 @@ def mark(tag: str) -> str:
 def test_planted_markup_is_shown_escaped(fuzz_app: Flask, records: Records) -> None:
     """Store markup through each form's success path, then find it on the pages that show it, escaped."""
     client = fuzz_app.test_client()
-    today = date.today()
+    today = uk_today()
 
     def post(who: str, endpoint: str, data: dict[str, Any], **values: Any) -> None:
         sign_in_as(client, records, who)
@@ -524,9 +525,9 @@ def test_planted_markup_is_shown_escaped(fuzz_app: Flask, records: Records) -> N
                                             "confirm": "y"}, agreement_id=agreement_id)
     shows("applicant", "agreements.view", ["condition", "signed", "role"], agreement_id=agreement_id)
     post("officer", "agreements.activate", {}, agreement_id=agreement_id)
-    post("finance", "agreements.new_payment", {"amount_pence": "100", "due_on": boxes(today), "note": mark("note")},
+    post("finance", "payments.new", {"amount_pence": "100", "due_on": boxes(today), "note": mark("note")},
          agreement_id=agreement_id)
-    post("finance", "agreements.new_payment", {"amount_pence": "50", "due_on": boxes(today), "note": "second"},
+    post("finance", "payments.new", {"amount_pence": "50", "due_on": boxes(today), "note": "second"},
          agreement_id=agreement_id)
     with fuzz_app.app_context():
         paid, cancelled = db.session.scalars(select(Payment.id).where(Payment.agreement_id == agreement_id)
@@ -534,9 +535,9 @@ def test_planted_markup_is_shown_escaped(fuzz_app: Flask, records: Records) -> N
         first_return = db.session.scalar(select(MonitoringReturn.id).where(MonitoringReturn.agreement_id == agreement_id)
                                          .order_by(MonitoringReturn.period_start))
         db.session.remove()
-    post("finance", "agreements.record_payment", {"paid_on": boxes(today), "finance_reference": mark("ref")},
+    post("finance", "payments.paid", {"paid_on": boxes(today), "finance_reference": mark("ref")},
          payment_id=paid)
-    post("finance", "agreements.cancel", {"reason": mark("cancel")}, payment_id=cancelled)
+    post("finance", "payments.cancel", {"reason": mark("cancel")}, payment_id=cancelled)
     shows("finance", "agreements.view", ["condition", "ref"], agreement_id=agreement_id)
 
     answers = ["progress", "outputs_achieved", "outcomes_achieved", "challenges"]

@@ -20,7 +20,7 @@ import pytest
 from gunicorn.app.base import Application
 from gunicorn.config import Config
 
-from grants.config import PROJECT_ROOT
+from grants.core.config import PROJECT_ROOT
 
 CONFIG_FILE = PROJECT_ROOT / "gunicorn.conf.py"
 ENV_NAMES = ["BIND", "PORT", "WEB_CONCURRENCY", "THREADS", "TRUST_PROXY", "FORWARDED_ALLOW_IPS",

@@ -12,9 +12,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from grants.extensions import db
-from grants.mail import deliver_pending, queue_email
-from grants.models import OutboxEmail
+from grants.core.extensions import db
+from grants.core.mail import deliver_pending, queue_email
+from grants.core.models import OutboxEmail
 
 REFUSED = "nobody@refused.example"
 

@@ -22,7 +22,7 @@ from sqlalchemy import CheckConstraint, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from grants import create_app
-from grants.extensions import db
+from grants.core.extensions import db
 
 VERSION_TABLE = "alembic_version"
 

@@ -1,6 +1,6 @@
 import pytest
 
-from grants.money import MoneyError, format_money, money_input_value, parse_money
+from grants.core.money import MoneyError, format_money, money_input_value, parse_money
 
 
 @pytest.mark.parametrize(

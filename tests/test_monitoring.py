@@ -8,11 +8,12 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from grants.audit import history
-from grants.extensions import db
-from grants.models import Fund, MonitoringReturn, OutboxEmail
-from grants.monitoring_rules import display_status, is_overdue
-from grants.periods import due_date, half_years, half_years_overlapping, period_named, quarters
+from grants.core.audit import history
+from grants.core.dates import due_date, half_years, half_years_overlapping, period_named, quarters
+from grants.core.dates import today as uk_today
+from grants.core.extensions import db
+from grants.core.models import Fund, MonitoringReturn, OutboxEmail
+from grants.monitoring.lifecycle import RETURN, is_overdue
 from tests.conftest import World, error_messages, field_error, page
 from tests.test_agreements import active_agreement, events
 
@@ -59,7 +60,7 @@ def test_due_days_come_from_the_fund(as_role, world: World) -> None:
 
 def current_return(as_role: Any, world: World) -> MonitoringReturn:
     """A return for the half-year running now, for a grant that started last month."""
-    today = date.today()
+    today = uk_today()
     agreement = active_agreement(as_role, world, start=today - timedelta(days=30), end=today + timedelta(days=60))
     db.session.expire_all()
     return next(r for r in db.session.scalars(select(MonitoringReturn).where(MonitoringReturn.agreement_id == agreement.id))
@@ -150,8 +151,9 @@ def test_overdue_is_past_the_due_date_and_not_submitted(as_role, world: World) -
     ret = current_return(as_role, world)
     assert not is_overdue(ret, ret.due_on)
     assert is_overdue(ret, ret.due_on + timedelta(days=1))
-    assert display_status(ret, ret.due_on + timedelta(days=1)) == ("Overdue", "red")
-    ret.due_on = date.today() - timedelta(days=1)
+    overdue = RETURN.shown(ret, ret.due_on + timedelta(days=1))
+    assert (overdue.name, overdue.colour) == ("Overdue", "red")
+    ret.due_on = uk_today() - timedelta(days=1)
     db.session.commit()
     officer = as_role("officer")
     overdue = page(officer.get("/monitoring/?status=overdue")).select("[data-testid=return-list] tbody tr")
@@ -168,7 +170,7 @@ def _notes(ret: MonitoringReturn) -> list[str]:
 
 
 def test_a_future_period_cannot_be_submitted_yet(as_role, world: World) -> None:
-    today = date.today()
+    today = uk_today()
     agreement = active_agreement(as_role, world, start=today, end=today + timedelta(days=400))
     future = db.session.scalars(select(MonitoringReturn).where(MonitoringReturn.agreement_id == agreement.id)
                                 .order_by(MonitoringReturn.period_start)).all()[-1]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from grants.extensions import db
-from grants.models import Organisation
+from grants.core.extensions import db
+from grants.core.models import Organisation
 from tests.conftest import World, page
 from tests.test_assessment import assessed_bid, award, recommended_bid
 

@@ -6,7 +6,6 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from typing import Any
 
 import pytest
@@ -15,12 +14,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
 from grants import create_app
-from grants.accounts import issue_reset_token
-from grants.config import DEV_SECRET_KEY
-from grants.extensions import db
-from grants.mail import queue_email
-from grants.models import AuditEvent, Bid, BudgetLine, User
-from grants.payment_rules import schedule_payment
+from grants.auth.rules import issue_reset_token
+from grants.core.config import DEV_SECRET_KEY
+from grants.core.dates import today as uk_today
+from grants.core.extensions import db
+from grants.core.mail import queue_email
+from grants.core.models import AuditEvent, Bid, BudgetLine, User
+from grants.payments.rules import schedule_payment
 from tests.conftest import PASSWORD, World, make_user, page, sign_in
 from tests.test_agreements import approved_award, make_agreement
 
@@ -162,7 +162,7 @@ def test_no_inline_script_style_or_handlers_on_any_page(app: Flask, client: Flas
     db.session.commit()
     make_agreement(world, "issued")
     active = make_agreement(world, "active")
-    payment, _ = schedule_payment(active, world.user("finance"), 100_00, date.today())
+    payment, _ = schedule_payment(active, world.user("finance"), 100_00, uk_today(), today=uk_today())
     db.session.commit()
     agreement_ids = {"agreement_id": active.id, "payment_id": payment.id, "return_id": active.returns[0].id}
 
@@ -320,11 +320,11 @@ def test_every_post_without_a_csrf_token_is_refused_and_changes_nothing(app: Fla
     draft_agreement = make_agreement(world, "draft")
     issued = make_agreement(world, "issued")
     active = make_agreement(world, "active")
-    payment, _ = schedule_payment(active, world.user("finance"), 100_00, date.today())
+    payment, _ = schedule_payment(active, world.user("finance"), 100_00, uk_today(), today=uk_today())
     returns = {r.status: r for r in active.returns}
     due_return = returns["due"]
     db.session.commit()
-    today = [str(date.today().day), str(date.today().month), str(date.today().year)]
+    today = [str(uk_today().day), str(uk_today().month), str(uk_today().year)]
     officer = world.user("officer")
     new_password = "violet-kettle-harbour-lantern"
     # endpoint: (who is signed in, path, form data that would be acted on with a token)
@@ -367,11 +367,11 @@ def test_every_post_without_a_csrf_token_is_refused_and_changes_nothing(app: Fla
         "agreements.activate": ("officer", f"/agreements/{active.id}/activate", {"version": str(active.version)}),
         "agreements.end": ("officer", f"/agreements/{active.id}/end",
                            {"version": str(active.version), "outcome": "terminated", "reason": "Stopped"}),
-        "agreements.new_payment": ("finance", f"/agreements/{active.id}/payments/new",
+        "payments.new": ("finance", f"/agreements/{active.id}/payments/new",
                                    {"amount_pence": "10", "due_on": today}),
-        "agreements.record_payment": ("finance", f"/agreements/payments/{payment.id}/paid",
+        "payments.paid": ("finance", f"/agreements/payments/{payment.id}/paid",
                                       {"version": "1", "paid_on": today, "finance_reference": "AP-1"}),
-        "agreements.cancel": ("finance", f"/agreements/payments/{payment.id}/cancel", {"version": "1", "reason": "x"}),
+        "payments.cancel": ("finance", f"/agreements/payments/{payment.id}/cancel", {"version": "1", "reason": "x"}),
         "monitoring.edit": ("applicant", f"/monitoring/{due_return.id}/edit", {"version": "1", "progress": "x", "save": "y"}),
         "monitoring.review": ("officer", f"/monitoring/{due_return.id}/review",
                               {"version": "1", "outcome": "accepted"}),

@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-from grants.admin import routes  # noqa: E402,F401
+"""Admin: routes, forms, rules and queries."""

@@ -1,4 +1,4 @@
-"""Forms for the admin area. They parse what was typed; the rules live in grants.administration."""
+"""Forms for the admin area. They parse what was typed; the rules live in grants.admin.rules."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import BooleanField, PasswordField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import Email, InputRequired, Length, ValidationError
 
-from grants.forms import GovDateField, MoneyField, WholeNumberField
-from grants.models import FUNDING_SOURCES, ORG_TYPES, ROLE_NAMES
+from grants.core.forms import GovDateField, MoneyField, WholeNumberField
+from grants.core.models import FUNDING_SOURCES, ORG_TYPES, ROLE_NAMES
 
 
 def _choices(mapping: dict[str, str]) -> list[tuple[str, str]]:

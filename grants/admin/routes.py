@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from grants import administration as rules
-from grants.access import roles_required
-from grants.admin import bp
+from grants.admin import rules
 from grants.admin.forms import (
     EditOrganisationForm,
     EditUserForm,
@@ -20,10 +18,13 @@ from grants.admin.forms import (
     SetPasswordForm,
     UserFilterForm,
 )
-from grants.audit import record_event
-from grants.extensions import db
-from grants.forms import show_problems
-from grants.models import ORG_TYPES, ROLE_NAMES, Fund, FundYear, Organisation, OutboxEmail, User
+from grants.core.access import roles_required
+from grants.core.audit import record_event
+from grants.core.extensions import db
+from grants.core.forms import show_problems
+from grants.core.models import ORG_TYPES, ROLE_NAMES, Fund, FundYear, Organisation, OutboxEmail, User
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 OUTBOX_PAGE_SIZE = 50
 

@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("agreements", __name__, url_prefix="/agreements")
-
-from grants.agreements import routes  # noqa: E402,F401
+"""Agreements: routes, forms, rules and queries."""

@@ -1,46 +1,39 @@
-"""Grant agreements and their payments: prepared and issued by officers, accepted by grantees, paid by finance."""
+"""Grant agreements: prepared and issued by officers, accepted by grantees, started and ended."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from grants.access import STAFF_ROLES, agreement_or_404, bid_or_404, payment_or_404, roles_required
-from grants.agreement_rules import (
+from grants.agreements.forms import AcceptForm, AgreementForm, ConfirmForm, EndForm
+from grants.agreements.lifecycle import AGREEMENT, VISIBLE_TO_GRANTEE
+from grants.agreements.queries import agreement_for_bid, agreement_or_404
+from grants.agreements.rules import (
     STANDARD_CONDITIONS,
-    STATUS_NAMES,
-    VISIBLE_TO_GRANTEE,
     AgreementTerms,
     accept,
     activate,
-    agreement_for_bid,
     end_agreement,
     issue,
     paid_pence,
     prepare_agreement,
     update_draft,
 )
-from grants.agreements import bp
-from grants.agreements.forms import (
-    AcceptForm,
-    AgreementForm,
-    CancelPaymentForm,
-    ConfirmForm,
-    EndForm,
-    PaidForm,
-    PaymentForm,
-)
-from grants.audit import history
-from grants.decisions import award_for
-from grants.extensions import db
-from grants.models import GrantAgreement, Payment
-from grants.monitoring_rules import display_status, period_label
-from grants.payment_rules import cancel_payment, record_paid, schedule_payment
-from grants.views import PageAnswer, change_page
+from grants.assessment.rules import award_for
+from grants.bids.queries import bid_or_404
+from grants.core.access import STAFF_ROLES, roles_required
+from grants.core.audit import history
+from grants.core.dates import today
+from grants.core.extensions import db
+from grants.core.models import GrantAgreement
+from grants.core.views import PageAnswer, change_page, refused_page
+from grants.payments.lifecycle import PAYMENT
+
+bp = Blueprint("agreements", __name__, url_prefix="/agreements")
 
 
 @bp.route("/")
@@ -51,28 +44,13 @@ def index() -> str:
     if current_user.role == "applicant":
         query = query.where(GrantAgreement.organisation_id == current_user.organisation_id,
                             GrantAgreement.status.in_(VISIBLE_TO_GRANTEE))
-    if status in STATUS_NAMES:
+    if status in AGREEMENT.stored_keys:
         query = query.where(GrantAgreement.status == status)
     else:
         status = ""
     agreements = db.session.scalars(query).all()
     return render_template("agreements/index.html", agreements=agreements, status=status,
-                           status_options=list(STATUS_NAMES.items()))
-
-
-def _actions(agreement: GrantAgreement) -> list[tuple[str, str, str]]:
-    """Links to the changes this user may make now: (endpoint, label, button classes)."""
-    role, status = current_user.role, agreement.status
-    actions = []
-    if role == "officer" and status == "draft":
-        actions.append(("agreements.edit", "Change draft", "govuk-button--secondary"))
-    if role == "applicant" and status == "issued":
-        actions.append(("agreements.accept", "Read and accept the agreement", ""))
-    if role == "finance" and status in ("accepted", "active"):
-        actions.append(("agreements.new_payment", "Schedule a payment", ""))
-    if role == "officer" and status in ("accepted", "active"):
-        actions.append(("agreements.end", "Close or terminate the grant", "govuk-button--warning"))
-    return actions
+                           status_options=AGREEMENT.choices())
 
 
 @bp.route("/<int:agreement_id>")
@@ -81,11 +59,12 @@ def view(agreement_id: int) -> str:
     agreement = agreement_or_404(agreement_id, current_user)
     confirm = ConfirmForm()
     confirm.version.data = str(agreement.version)
-    today = date.today()
-    returns = [(ret, period_label(ret), *display_status(ret, today)) for ret in agreement.returns]
+    now = today()
     return render_template(
-        "agreements/view.html", agreement=agreement, bid=agreement.bid, actions=_actions(agreement),
-        confirm=confirm, paid=paid_pence(agreement), returns=returns, events=history("grant_agreement", agreement.id, also={"payment": [p.id for p in agreement.payments]}),
+        "agreements/view.html", agreement=agreement, bid=agreement.bid,
+        actions=AGREEMENT.allowed(current_user, agreement, now), confirm=confirm, paid=paid_pence(agreement),
+        payment_actions={p.id: PAYMENT.allowed(current_user, p, now) for p in agreement.payments},
+        events=history("grant_agreement", agreement.id, also={"payment": [p.id for p in agreement.payments]}),
     )
 
 
@@ -127,10 +106,17 @@ def _date_boxes(value: date | None) -> list[str]:
     return [str(value.day), str(value.month), str(value.year)] if value else ["", "", ""]
 
 
+def _refused(agreement: GrantAgreement, action: str) -> Response | None:
+    return refused_page(AGREEMENT, (action,), agreement, url_for("agreements.view", agreement_id=agreement.id))
+
+
 @bp.route("/<int:agreement_id>/edit", methods=["GET", "POST"])
 @roles_required("officer")
 def edit(agreement_id: int) -> PageAnswer:
     agreement = agreement_or_404(agreement_id, current_user)
+    refused = _refused(agreement, "edit")
+    if refused:
+        return refused
     form = AgreementForm()
     if request.method == "GET":
         form.special_conditions.data = agreement.special_conditions
@@ -138,7 +124,8 @@ def edit(agreement_id: int) -> PageAnswer:
         form.end_date.raw_data = _date_boxes(agreement.end_date)
 
     def perform() -> dict[str, str] | str:
-        return update_draft(agreement, current_user, _terms(form)) or f"Draft agreement {agreement.reference} saved."
+        return update_draft(agreement, current_user, _terms(form), today()) or \
+            f"Draft agreement {agreement.reference} saved."
 
     return change_page(form, "agreements/prepare.html", perform, url_for("agreements.view", agreement_id=agreement.id),
                        version=agreement.version, bid=agreement.bid, award=agreement.award, agreement=agreement,
@@ -153,9 +140,9 @@ def _state_change(agreement_id: int, change: str) -> PageAnswer:
 
     def perform() -> dict[str, str] | str:
         if change == "issue":
-            issue(agreement, current_user)
+            issue(agreement, current_user, today())
             return f"Agreement {agreement.reference} issued: {agreement.organisation.name} has been asked to accept it."
-        count = activate(agreement, current_user)
+        count = activate(agreement, current_user, today())
         return f"Grant {agreement.reference} is active; {count} monitoring return(s) scheduled."
 
     # Only a refused change comes back as a page: it says why, with a way back to the agreement.
@@ -178,16 +165,16 @@ def activate_agreement(agreement_id: int) -> PageAnswer:
 @roles_required("applicant")
 def accept_agreement(agreement_id: int) -> PageAnswer:
     agreement = agreement_or_404(agreement_id, current_user)
-    if agreement.status != "issued":
-        flash(f"This agreement is {STATUS_NAMES[agreement.status].lower()}, so it cannot be accepted now.", "info")
-        return redirect(url_for("agreements.view", agreement_id=agreement.id))
+    refused = _refused(agreement, "accept")
+    if refused:
+        return refused
     form = AcceptForm()
     if request.method == "GET":
         form.accepted_name.data = current_user.name
 
     def perform() -> dict[str, str] | str:
         problems = accept(agreement, current_user, form.accepted_name.data or "", form.accepted_role.data or "",
-                          bool(form.confirm.data))
+                          bool(form.confirm.data), today())
         return problems or f"You have accepted agreement {agreement.reference}. Thank you."
 
     return change_page(form, "agreements/accept.html", perform, url_for("agreements.view", agreement_id=agreement.id),
@@ -202,58 +189,8 @@ def end(agreement_id: int) -> PageAnswer:
 
     def perform() -> dict[str, str] | str:
         problems = end_agreement(agreement, current_user, form.outcome.data, form.reason.data or "",
-                                 form.repayment_pence.data)
-        return problems or f"Grant {agreement.reference} is {STATUS_NAMES[agreement.status].lower()}."
+                                 form.repayment_pence.data, today())
+        return problems or f"Grant {agreement.reference} is {AGREEMENT.name(agreement.status).lower()}."
 
     return change_page(form, "agreements/end.html", perform, url_for("agreements.view", agreement_id=agreement.id),
                        version=agreement.version, agreement=agreement, paid=paid_pence(agreement))
-
-
-@bp.route("/<int:agreement_id>/payments/new", methods=["GET", "POST"])
-@roles_required("finance")
-def new_payment(agreement_id: int) -> PageAnswer:
-    agreement = agreement_or_404(agreement_id, current_user)
-    form = PaymentForm()
-
-    def perform() -> dict[str, str] | str:
-        payment, problems = schedule_payment(agreement, current_user, form.amount_pence.data, form.due_on.data,
-                                             form.note.data or "")
-        return problems if payment is None else f"Payment of {form.amount_pence.raw_text} scheduled."
-
-    return change_page(form, "agreements/payment_new.html", perform,
-                       url_for("agreements.view", agreement_id=agreement.id), agreement=agreement,
-                       left=agreement.amount_pence - agreement.scheduled_pence)
-
-
-def _payment(payment_id: int) -> tuple[Payment, GrantAgreement]:
-    payment = payment_or_404(payment_id, current_user)
-    return payment, payment.agreement
-
-
-@bp.route("/payments/<int:payment_id>/paid", methods=["GET", "POST"])
-@roles_required("finance")
-def record_payment(payment_id: int) -> PageAnswer:
-    payment, agreement = _payment(payment_id)
-    form = PaidForm()
-
-    def perform() -> dict[str, str] | str:
-        problems = record_paid(payment, current_user, form.paid_on.data, form.finance_reference.data or "", date.today())
-        return problems or f"Payment {payment.reference} recorded as paid."
-
-    return change_page(form, "agreements/payment_paid.html", perform,
-                       url_for("agreements.view", agreement_id=agreement.id), version=payment.version,
-                       payment=payment, agreement=agreement)
-
-
-@bp.route("/payments/<int:payment_id>/cancel", methods=["GET", "POST"])
-@roles_required("finance")
-def cancel(payment_id: int) -> PageAnswer:
-    payment, agreement = _payment(payment_id)
-    form = CancelPaymentForm()
-
-    def perform() -> dict[str, str] | str:
-        return cancel_payment(payment, current_user, form.reason.data or "") or f"Payment {payment.reference} cancelled."
-
-    return change_page(form, "agreements/payment_cancel.html", perform,
-                       url_for("agreements.view", agreement_id=agreement.id), version=payment.version,
-                       payment=payment, agreement=agreement)

@@ -2,14 +2,14 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovRadioInput, GovSubmitInput
 from wtforms import BooleanField, HiddenField, RadioField, SubmitField
 
-from grants.decisions import CRITERIA, MAX_SCORE
-from grants.forms import MoneyField
-from grants.forms import text_area as _text
-from grants.models import FRAUD_RISKS
+from grants.assessment.rules import CRITERIA, MAX_SCORE
+from grants.core.forms import MoneyField
+from grants.core.forms import text_area as _text
+from grants.core.models import FRAUD_RISKS
 
 
 def _choice(label: str, choices: list[tuple[str, str]], hint: str = "") -> RadioField:
-    # The rules in grants.decisions say what is missing or wrong, so the field itself accepts any value.
+    # The rules in grants.assessment.rules say what is missing or wrong, so the field itself accepts any value.
     return RadioField(label, choices=choices, description=hint, widget=GovRadioInput(), validate_choice=False)
 
 

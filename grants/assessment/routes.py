@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from grants.access import STAFF_ROLES, bid_or_404, roles_required
-from grants.agreement_rules import agreement_for_bid
-from grants.assessment import bp
+from grants.agreements.queries import agreement_for_bid
 from grants.assessment.forms import (
     SCORE_FIELDS,
     AssessmentForm,
@@ -20,10 +18,8 @@ from grants.assessment.forms import (
     InformationRequestForm,
     RejectForm,
 )
-from grants.audit import history
-from grants.bid_queries import PAGE_SIZE, VISIBLE_TO_STAFF, BidFilters, filter_choices, staff_bid_list
-from grants.decisions import (
-    ASSESSABLE,
+from grants.assessment.queries import PAGE_SIZE, BidFilters, filter_choices, staff_bid_list
+from grants.assessment.rules import (
     CRITERIA,
     MAX_SCORE,
     AssessmentInput,
@@ -37,10 +33,16 @@ from grants.decisions import (
     reject,
     request_information,
 )
-from grants.extensions import db
-from grants.models import Bid, BidSnapshot, Decision
-from grants.views import PageAnswer, change_page
-from grants.workflow import STATUS_NAMES
+from grants.bids.lifecycle import BID, VISIBLE_TO_STAFF
+from grants.bids.queries import bid_or_404
+from grants.core.access import STAFF_ROLES, roles_required
+from grants.core.audit import history
+from grants.core.dates import today
+from grants.core.extensions import db
+from grants.core.models import Bid, BidSnapshot, Decision
+from grants.core.views import PageAnswer, change_page, refused_page
+
+bp = Blueprint("assessment", __name__, url_prefix="/assess")
 
 CHANGED_ELSEWHERE = (
     "Someone else changed this bid while you were looking at it, so your decision has not been saved. "
@@ -55,7 +57,7 @@ def index() -> str:
     bids, total = staff_bid_list(filters)
     return render_template("assessment/index.html", bids=bids, total=total, filters=filters,
                            choices=filter_choices(), page_size=PAGE_SIZE,
-                           status_options=[(s, STATUS_NAMES[s]) for s in VISIBLE_TO_STAFF])
+                           status_options=BID.choices(VISIBLE_TO_STAFF))
 
 
 def _staff_bid(bid_id: int) -> Bid:
@@ -65,29 +67,13 @@ def _staff_bid(bid_id: int) -> Bid:
     return bid
 
 
-def _actions(bid: Bid) -> list[tuple[str, str, str]]:
-    """The decisions this user may take on this bid now: (endpoint, label, button classes)."""
-    role, status = current_user.role, bid.status
-    actions = []
-    if role == "officer" and status in ASSESSABLE:
-        actions.append(("assessment.assess", "Assess" if status == "submitted" else "Reassess", ""))
-        if status == "in_review":
-            actions.append(("assessment.award", "Decide award", ""))
-        actions.append(("assessment.request_information", "Ask for more information", "govuk-button--secondary"))
-        actions.append(("assessment.reject", "Reject", "govuk-button--warning"))
-    if role == "approver" and status == "recommended":
-        actions.append(("assessment.award", "Decide award", ""))
-        actions.append(("assessment.reject", "Reject", "govuk-button--warning"))
-    return actions
-
-
 @bp.route("/bids/<int:bid_id>")
 @roles_required(*STAFF_ROLES)
 def bid(bid_id: int) -> str:
     bid = _staff_bid(bid_id)
     decisions = db.session.scalars(select(Decision).where(Decision.bid_id == bid.id).order_by(Decision.created_at, Decision.id)).all()
     snapshots = db.session.scalars(select(BidSnapshot).where(BidSnapshot.bid_id == bid.id).order_by(BidSnapshot.submission_number)).all()
-    return render_template("assessment/bid.html", bid=bid, events=history("bid", bid.id), actions=_actions(bid),
+    return render_template("assessment/bid.html", bid=bid, events=history("bid", bid.id), actions=BID.allowed(current_user, bid, today()),
                            assessment=latest_assessment(bid), decisions=decisions, snapshots=snapshots,
                            award=award_for(bid), agreement=agreement_for_bid(bid), criteria=CRITERIA,
                            max_score=MAX_SCORE * len(CRITERIA))
@@ -99,18 +85,17 @@ def _decide(bid: Bid, form: DecisionForm, template: str, perform: Callable[[], d
                        changed_elsewhere=CHANGED_ELSEWHERE, bid=bid, **context)
 
 
-def _refuse_if(bid: Bid, allowed: bool) -> Response | None:
-    if allowed:
-        return None
-    flash(f"This bid is {STATUS_NAMES[bid.status].lower()}, so that decision cannot be taken now.", "info")
-    return redirect(url_for("assessment.bid", bid_id=bid.id))
+def _refused(bid: Bid, *actions: str) -> Response | None:
+    in_turn = any(bid.status in BID.action(action).sources for action in actions)
+    return refused_page(BID, actions, bid, url_for("assessment.bid", bid_id=bid.id), message=None if in_turn else
+                        f"This bid is {BID.name(bid.status).lower()}, so that decision cannot be taken now.")
 
 
 @bp.route("/bids/<int:bid_id>/assess", methods=["GET", "POST"])
 @roles_required("officer")
 def assess(bid_id: int) -> PageAnswer:
     bid = _staff_bid(bid_id)
-    refused = _refuse_if(bid, bid.status in ASSESSABLE)
+    refused = _refused(bid, "assess", "reassess")
     if refused:
         return refused
     form = AssessmentForm()
@@ -127,7 +112,7 @@ def assess(bid_id: int) -> PageAnswer:
             due_diligence_notes=form.due_diligence_notes.data or "", fraud_risk=form.fraud_risk.data,
             fraud_risk_reasons=form.fraud_risk_reasons.data or "",
         )
-        problems = record_assessment(bid, current_user, data)
+        problems = record_assessment(bid, current_user, data, today())
         if problems and conflict:
             db.session.commit()  # keep the declaration, which is an audit event of its own
         return problems or f"Assessment of {bid.reference} saved."
@@ -143,7 +128,7 @@ def _score(value: str | None) -> int | None:
 @roles_required("officer")
 def request_info(bid_id: int) -> PageAnswer:
     bid = _staff_bid(bid_id)
-    refused = _refuse_if(bid, bid.status in ASSESSABLE)
+    refused = _refused(bid, "request_information")
     if refused:
         return refused
     form = InformationRequestForm()
@@ -151,7 +136,7 @@ def request_info(bid_id: int) -> PageAnswer:
     def perform() -> dict[str, str] | str:
         if not (form.message.data or "").strip():
             return {"message": "Say what information you need"}
-        request_information(bid, current_user, form.message.data or "")
+        request_information(bid, current_user, form.message.data or "", today())
         return f"{bid.organisation.name} has been asked for more information about {bid.reference}."
 
     return _decide(bid, form, "assessment/request_information.html", perform)
@@ -161,7 +146,7 @@ def request_info(bid_id: int) -> PageAnswer:
 @roles_required("officer", "approver")
 def reject_bid(bid_id: int) -> PageAnswer:
     bid = _staff_bid(bid_id)
-    refused = _refuse_if(bid, any(endpoint == "assessment.reject" for endpoint, _, _ in _actions(bid)))
+    refused = _refused(bid, "reject", "reject_recommendation")
     if refused:
         return refused
     form = RejectForm()
@@ -169,7 +154,7 @@ def reject_bid(bid_id: int) -> PageAnswer:
     def perform() -> dict[str, str] | str:
         if not (form.reasons.data or "").strip():
             return {"reasons": "Give the reasons for rejecting the bid"}
-        reject(bid, current_user, form.reasons.data or "")
+        reject(bid, current_user, form.reasons.data or "", today())
         return f"{bid.reference} has been rejected and {bid.organisation.name} told why."
 
     return _decide(bid, form, "assessment/reject.html", perform)
@@ -179,7 +164,7 @@ def reject_bid(bid_id: int) -> PageAnswer:
 @roles_required("officer", "approver")
 def award(bid_id: int) -> PageAnswer:
     bid = _staff_bid(bid_id)
-    refused = _refuse_if(bid, any(endpoint == "assessment.award" for endpoint, _, _ in _actions(bid)))
+    refused = _refused(bid, "decide", "decide_recommendation")
     if refused:
         return refused
     form = AwardForm()
@@ -195,7 +180,7 @@ def award(bid_id: int) -> PageAnswer:
     fund_year = bid.fund_year
 
     def perform() -> dict[str, str] | str:
-        outcome, problems = decide_award(bid, current_user, form.amount_pence.data, form.reasons.data or "")
+        outcome, problems = decide_award(bid, current_user, form.amount_pence.data, form.reasons.data or "", today())
         return problems if outcome is None else outcome.message
 
     return _decide(bid, form, "assessment/award.html", perform, figures=budget_figures(fund_year, amount),

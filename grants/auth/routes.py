@@ -1,11 +1,12 @@
 import time
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from grants.accounts import (
+from grants.auth.forms import ForgotPasswordForm, NewPasswordForm, SignInForm
+from grants.auth.rules import (
     START_PAGES,
     authenticate,
     end_session,
@@ -14,12 +15,12 @@ from grants.accounts import (
     set_password,
     usable_reset_token,
 )
-from grants.auth import bp
-from grants.auth.forms import ForgotPasswordForm, NewPasswordForm, SignInForm
-from grants.extensions import db
-from grants.mail import queue_email
-from grants.models import utcnow
-from grants.passwords import password_problem
+from grants.core.extensions import db
+from grants.core.mail import queue_email
+from grants.core.models import utcnow
+from grants.core.passwords import password_problem
+
+bp = Blueprint("auth", __name__)
 
 
 def safe_next(target: str | None) -> str | None:

@@ -9,9 +9,9 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import BooleanField, Form, FormField, HiddenField, RadioField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from grants.bid_rules import THEMES
-from grants.forms import GovDateField, IndexedList, MoneyField
-from grants.forms import text_area as _text
+from grants.bids.rules import THEMES
+from grants.core.forms import GovDateField, IndexedList, MoneyField
+from grants.core.forms import text_area as _text
 
 
 class StartBidForm(FlaskForm):

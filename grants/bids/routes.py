@@ -1,17 +1,18 @@
 """The applicant's side: start, edit, submit and withdraw bids for their own organisation."""
 
-from datetime import date
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
-from grants.access import bid_or_404, can_see_agreement, roles_required
-from grants.agreement_rules import agreement_for_bid
-from grants.audit import APPLICANT_EVENTS, history
-from grants.bid_rules import (
+from grants.agreements.queries import agreement_for_bid, can_see_agreement
+from grants.assessment.rules import applicant_outcome, award_for, latest_decision
+from grants.bids.forms import BidForm, StartBidForm, WithdrawForm
+from grants.bids.lifecycle import APPLICANT_EVENTS, BID, EDITABLE
+from grants.bids.queries import bid_or_404
+from grants.bids.rules import (
     BUDGET,
     FUND,
     BudgetLineInput,
@@ -21,15 +22,16 @@ from grants.bid_rules import (
     submit_bid,
     withdraw_bid,
 )
-from grants.bids import bp
-from grants.bids.forms import BidForm, StartBidForm, WithdrawForm
-from grants.decisions import applicant_outcome, award_for, latest_decision
-from grants.extensions import db
-from grants.forms import show_problems
-from grants.models import Bid, FundYear
-from grants.money import format_money
-from grants.templating import format_date
-from grants.workflow import EDITABLE_BY_APPLICANT, WITHDRAWABLE, TransitionError
+from grants.core.access import roles_required
+from grants.core.audit import history
+from grants.core.dates import format_date, today
+from grants.core.extensions import db
+from grants.core.forms import show_problems
+from grants.core.models import Bid, FundYear
+from grants.core.money import format_money
+from grants.core.refusals import Refused
+
+bp = Blueprint("bids", __name__, url_prefix="/bids")
 
 CHANGED_ELSEWHERE = (
     "Someone else changed this bid after you opened it. Your changes have not been saved: "
@@ -49,7 +51,7 @@ def index() -> str:
 @bp.route("/start", methods=["GET", "POST"])
 @roles_required("applicant")
 def start() -> str | Response:
-    years = open_fund_years(date.today())
+    years = open_fund_years(today())
     form = StartBidForm()
     form.fund_year_id.choices = [
         (fy.id, f"{fy.fund.name} {fy.label}: up to {format_money(fy.per_bid_cap_pence)} a bid, "
@@ -58,7 +60,7 @@ def start() -> str | Response:
     ]
     if form.validate_on_submit():
         fund_year = db.session.get(FundYear, form.fund_year_id.data)
-        bid = start_bid(current_user, fund_year, date.today())
+        bid = start_bid(current_user, fund_year, today())
         db.session.commit()
         return redirect(url_for("bids.edit", bid_id=bid.id))
     return render_template("bids/start.html", form=form, years=years)
@@ -104,7 +106,7 @@ def _budget_lines(form: BidForm) -> list[BudgetLineInput]:
 @roles_required("applicant")
 def edit(bid_id: int) -> str | Response:
     bid = bid_or_404(bid_id, current_user)
-    if bid.status not in EDITABLE_BY_APPLICANT:
+    if bid.status not in EDITABLE:
         flash("This bid has been submitted, so it cannot be changed now.", "info")
         return redirect(url_for("bids.view", bid_id=bid.id))
     form = BidForm(data=_initial_data(bid)) if request.method == "GET" else BidForm()
@@ -122,7 +124,7 @@ def edit(bid_id: int) -> str | Response:
                 save_bid(bid, current_user, _form_values(form), _budget_lines(form))
                 db.session.flush()
                 if form.submit.data:
-                    problems = submit_bid(bid, current_user, date.today())
+                    problems = submit_bid(bid, current_user, today())
                     db.session.commit()
                     if not problems:
                         flash(f"Bid {bid.reference} submitted. We will email you when a decision is made.", "success")
@@ -151,9 +153,9 @@ def view(bid_id: int) -> str:
     if agreement is not None and not can_see_agreement(current_user, agreement):
         agreement = None
     events = [event for event in history("bid", bid.id) if event.action in APPLICANT_EVENTS]
-    return render_template("bids/view.html", bid=bid, events=events, applicant_view=True,
+    return render_template("bids/view.html", bid=bid, events=events,
                            decision_title=outcome[0] if outcome else None, decision=outcome[1] if outcome else None,
-                           award=award, agreement=agreement, can_edit=bid.status in EDITABLE_BY_APPLICANT, can_withdraw=bid.status in WITHDRAWABLE)
+                           award=award, agreement=agreement, actions=BID.allowed(current_user, bid, today()))
 
 
 @bp.route("/<int:bid_id>/withdraw", methods=["GET", "POST"])
@@ -161,13 +163,13 @@ def view(bid_id: int) -> str:
 def withdraw(bid_id: int) -> str | Response:
     bid = bid_or_404(bid_id, current_user)
     form = WithdrawForm()
-    if bid.status not in WITHDRAWABLE:
+    if BID.refusal("withdraw", current_user, bid, today()):
         flash("A decision has been made on this bid, so it cannot be withdrawn.", "info")
         return redirect(url_for("bids.view", bid_id=bid.id))
     if form.validate_on_submit():
         try:
-            withdraw_bid(bid, current_user, form.reason.data or "")
-        except TransitionError as exc:
+            withdraw_bid(bid, current_user, form.reason.data or "", today())
+        except Refused as exc:
             flash(str(exc), "info")
             return redirect(url_for("bids.view", bid_id=bid.id))
         db.session.commit()

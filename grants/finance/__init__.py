@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("finance", __name__, url_prefix="/finance")
-
-from grants.finance import routes  # noqa: E402,F401
+"""Finance: routes, forms, rules and queries."""

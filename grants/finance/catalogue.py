@@ -15,9 +15,9 @@ from exports.government_return import build_government_return
 from exports.grants_register import build_grants_register
 from exports.payments import build_payments
 from exports.threesixty_giving import build_360giving
-from grants import reports
-from grants.models import FUNDING_SOURCES
-from grants.periods import Period, financial_year_label, period_named, whole_year
+from grants.core.dates import Period, financial_year_label, period_named, whole_year
+from grants.core.models import FUNDING_SOURCES
+from grants.finance import reports as reports
 
 PERIOD_NAMES = {
     "FY": "Whole financial year",

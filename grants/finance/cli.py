@@ -9,8 +9,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from grants.audit import record_event
-from grants.extensions import db
+from grants.core.audit import record_event
+from grants.core.extensions import db
 from grants.finance.catalogue import EXPORTS, PERIOD_NAMES, Settings, build, check_choices
 
 

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from grants.core.dates import financial_year_label
+from grants.core.models import FUNDING_SOURCES
 from grants.finance.catalogue import GOVERNMENT_SOURCES, PERIOD_NAMES, ExportSpec
-from grants.models import FUNDING_SOURCES
-from grants.periods import financial_year_label
 
 
 @dataclass

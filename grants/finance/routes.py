@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import tempfile
 
-from flask import current_app, render_template, request, send_file
+from flask import Blueprint, current_app, render_template, request, send_file
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from exports.workbook import SPREADSHEET_MIME
-from grants.access import STAFF_ROLES, roles_required
-from grants.audit import record_event
-from grants.extensions import db
-from grants.finance import bp
+from grants.core import dates
+from grants.core.access import STAFF_ROLES, roles_required
+from grants.core.audit import record_event
+from grants.core.dates import financial_year_start
+from grants.core.extensions import db
 from grants.finance.catalogue import EXPORTS, Settings, build, check_choices
 from grants.finance.forms import ExportForm
-from grants.periods import financial_year_start
-from grants.reports import export_years, london_today, overdue_returns_by_fund, scheduled_payments_due
+from grants.finance.reports import export_years, overdue_returns_by_fund, scheduled_payments_due
+
+bp = Blueprint("finance", __name__, url_prefix="/finance")
 
 UPCOMING_DAYS = 30
 # Export name -> endpoint of its download, one route per export.
@@ -29,7 +31,7 @@ ENDPOINTS = {
 
 
 def _page(failed: ExportForm | None = None, status: int = 200) -> tuple[str, int]:
-    today = london_today()
+    today = dates.today()
     current = financial_year_start(today)
     forms = [failed if failed is not None and failed.spec is spec else ExportForm.blank(spec, current)
              for spec in EXPORTS.values()]
@@ -51,7 +53,7 @@ def index() -> tuple[str, int]:
 
 def _download(name: str) -> Response | tuple[str, int]:
     spec = EXPORTS[name]
-    years = export_years(london_today())
+    years = export_years(dates.today())
     args = request.args
     chosen, problems = check_choices(spec, args.get("year"), args.get("period"), args.get("source"), years)
     if chosen is None:

@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("main", __name__)
-
-from grants.main import routes  # noqa: E402,F401
+"""Main: routes, forms, rules and queries."""

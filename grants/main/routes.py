@@ -1,11 +1,12 @@
-from flask import redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 
-from grants.accounts import START_PAGES
-from grants.extensions import db
-from grants.main import bp
+from grants.auth.rules import START_PAGES
+from grants.core.extensions import db
+
+bp = Blueprint("main", __name__)
 
 
 @bp.route("/")

@@ -2,7 +2,7 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput
 from wtforms import HiddenField, RadioField, SubmitField
 
-from grants.forms import MoneyField, WholeNumberField, text_area
+from grants.core.forms import MoneyField, WholeNumberField, text_area
 
 
 class ReturnForm(FlaskForm):

@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("public", __name__)
-
-from grants.public import routes  # noqa: E402,F401
+"""Public: routes, forms, rules and queries."""

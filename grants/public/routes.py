@@ -1,9 +1,10 @@
 """Pages anyone may read, signed in or not."""
 
-from flask import render_template
+from flask import Blueprint, render_template
 
-from grants.public import bp
-from grants.publication import published_grants
+from grants.public.queries import published_grants
+
+bp = Blueprint("public", __name__)
 
 
 @bp.route("/grants-awarded")

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from grants.config import PROJECT_ROOT
+from grants.core.config import PROJECT_ROOT
 
 SCREENSHOT_ROOT = PROJECT_ROOT / "test-artifacts" / "screenshots"
 

@@ -24,9 +24,9 @@ from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from grants import create_app
-from grants.config import PROJECT_ROOT
+from grants.core.config import PROJECT_ROOT
+from grants.core.extensions import db
 from grants.demo import DEMO_PASSWORD, seed_demo
-from grants.extensions import db
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -4,11 +4,12 @@ with axe-core (normal and error states) and photographed."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 
+from grants.core.dates import today as uk_today
 from tests.browser.conftest import (
     APPLICANT,
     OFFICER,
@@ -38,7 +39,7 @@ def error_summary_links(pg) -> list[str]:  # type: ignore[no-untyped-def]
 
 def test_applicant_submits_a_bid_and_an_officer_finds_it(page, shot, live_server) -> None:  # type: ignore[no-untyped-def]
     title = unique("Cycle marking at Wisbech station")
-    start = date.today() + timedelta(days=14)
+    start = uk_today() + timedelta(days=14)
 
     # Sign-in page, then its error state.
     page.goto("/sign-in")

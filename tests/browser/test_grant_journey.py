@@ -6,18 +6,19 @@ and its error state, is checked with axe-core and photographed."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from grants.bid_rules import BudgetLineInput, save_bid, start_bid, submit_bid
-from grants.decisions import CRITERIA
-from grants.extensions import db
-from grants.models import FundYear, User
-from grants.periods import financial_year_start
+from grants.assessment.rules import CRITERIA
+from grants.bids.rules import BudgetLineInput, save_bid, start_bid, submit_bid
+from grants.core.dates import financial_year_start
+from grants.core.dates import today as uk_today
+from grants.core.extensions import db
+from grants.core.models import FundYear, User
 from tests.browser.conftest import APPLICANT, APPROVER, OFFICER, assert_accessible, fill_date, sign_in, sign_out, unique
 
 pytestmark = pytest.mark.browser
@@ -30,9 +31,9 @@ def submitted_bid(live_server: Any, title: str, amount_pence: int) -> int:
     themselves are walked through in test_bid_journey)."""
     with live_server.app.app_context():
         user = db.session.scalar(db.select(User).where(User.email == APPLICANT))
-        fund_year = db.session.scalar(db.select(FundYear).where(FundYear.year_start == financial_year_start(date.today()))
+        fund_year = db.session.scalar(db.select(FundYear).where(FundYear.year_start == financial_year_start(uk_today()))
                                       .join(FundYear.fund).where(db.text("fund.name = 'Safer Communities Fund'")))
-        today = date.today()
+        today = uk_today()
         bid = start_bid(user, fund_year, today)
         save_bid(bid, user, {
             "title": title, "local_issue": "Bike theft near the station", "activities": "Cycle-marking events",
@@ -136,7 +137,7 @@ def test_award_agreement_monitoring_and_payment(page, shot, live_server, tmp_pat
     page.get_by_role("link", name="Prepare grant agreement").click()
     assert_accessible(page, "the prepare-agreement page")
     shot(page, "17-agreement-prepare")
-    today = date.today()
+    today = uk_today()
     fill_date(page, "start_date", today)
     fill_date(page, "end_date", today - timedelta(days=1))
     page.get_by_role("button", name="Save draft agreement").click()

@@ -4,10 +4,11 @@ and Enter; no mouse clicks and no filling by selector."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from grants.core.dates import today as uk_today
 from grants.demo import DEMO_PASSWORD
 from tests.browser.conftest import APPLICANT, unique
 
@@ -50,7 +51,7 @@ def tab_to(pg, element_id: str, limit: int = 15) -> list[str]:  # type: ignore[n
 
 def test_sign_in_and_submit_a_bid_with_the_keyboard_only(page, live_server) -> None:  # type: ignore[no-untyped-def]
     title = unique("Keyboard-only bid")
-    start = date.today() + timedelta(days=7)
+    start = uk_today() + timedelta(days=7)
     end = start + timedelta(days=90)
 
     # Sign in: the skip link comes first, then the form.

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 
-from grants.agreement_rules import AgreementTerms, prepare_agreement
-from grants.decisions import CRITERIA, AssessmentInput, award_for, decide_award, record_assessment
-from grants.extensions import db
-from grants.models import Bid, User
+from grants.agreements.rules import AgreementTerms, prepare_agreement
+from grants.assessment.rules import CRITERIA, AssessmentInput, award_for, decide_award, record_assessment
+from grants.core.dates import today as uk_today
+from grants.core.extensions import db
+from grants.core.models import Bid, User
 from tests.browser.conftest import APPLICANT, OFFICER, fill_bid, sign_in, start_bid, unique
 from tests.browser.test_grant_journey import submitted_bid
 
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.browser
 def test_bid_journey_without_javascript(nojs_page, shot) -> None:  # type: ignore[no-untyped-def]
     page = nojs_page
     title = unique("No-JavaScript bid")
-    start = date.today() + timedelta(days=3)
+    start = uk_today() + timedelta(days=3)
 
     sign_in(page, APPLICANT)
     # GOV.UK Frontend marks the body when its script runs: it must not have run.
@@ -66,9 +67,9 @@ def draft_agreement(live_server, title: str) -> int:  # type: ignore[no-untyped-
         record_assessment(bid, officer, AssessmentInput(
             scores={key: 3 for key in CRITERIA}, comments="", recommended_pence=1_200_00, conflict_of_interest=False,
             conflict_details="", organisation_checked=True, due_diligence_notes="Checked", fraud_risk="low",
-            fraud_risk_reasons="Known partner"))
-        decide_award(bid, officer, 1_200_00, "Signs and cameras deter fly tipping")
-        agreement, _ = prepare_agreement(award_for(bid), officer, AgreementTerms(date.today(), date.today() + timedelta(days=90), ""))
+            fraud_risk_reasons="Known partner"), uk_today())
+        decide_award(bid, officer, 1_200_00, "Signs and cameras deter fly tipping", uk_today())
+        agreement, _ = prepare_agreement(award_for(bid), officer, AgreementTerms(uk_today(), uk_today() + timedelta(days=90), ""))
         db.session.commit()
         agreement_id = agreement.id
         db.session.remove()

@@ -1,0 +1,423 @@
+"""Administration rules: funds, fund-years, organisations and users.
+
+Plain functions that take already-parsed values and never look at the web request. Each
+save either changes nothing and returns the problems (field name -> message), or makes the
+change, adds an audit event to the same transaction and returns no problems; the caller
+commits. A clash that only the database can see (two people saving the same name at the
+same moment, an award committed while a budget is being cut) is turned back into the same
+problems after a rollback, never into an error page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from grants.auth.rules import normalise_email, set_password
+from grants.core.audit import record_event
+from grants.core.dates import financial_year_label
+from grants.core.extensions import db
+from grants.core.models import (
+    FUNDING_SOURCES,
+    ORG_TYPES,
+    ROLES,
+    Bid,
+    Fund,
+    FundYear,
+    Organisation,
+    User,
+)
+from grants.core.money import format_money
+from grants.core.passwords import hash_password, password_problem
+
+Problems = dict[str, str]
+
+# Key for a problem that belongs to no single field.
+FORM = "form"
+CLASHED = "Someone else changed these records while you were working. Check the details and try again."
+
+MIN_DUE_DAYS, MAX_DUE_DAYS = 0, 365
+MIN_YEAR, MAX_YEAR = 2000, 2099
+
+# org-id.guide codes: a list code (GB-LAE, GB-CHC, GB-COH, XI-...) and the identifier in that
+# list; or a 360Giving publisher's own code, 360G-<prefix>-<id>.
+_ORG_ID = re.compile(r"^(?:[A-Z]{2}-[A-Z0-9]{2,10}-[A-Za-z0-9][A-Za-z0-9._/-]*|360G-[A-Za-z0-9]+-[A-Za-z0-9][A-Za-z0-9._/-]*)$")
+ORG_ID_PROBLEM = "Enter the organisation identifier as an org-id code, like GB-LAE-CAB, GB-CHC-1234567 or 360G-opcccambs-FCSP"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _apply(obj: Any, values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Set each value on obj; return the changed ones as {field: {"from": old, "to": new}}."""
+    changes: dict[str, dict[str, Any]] = {}
+    for name, new in values.items():
+        old = getattr(obj, name)
+        if old != new:
+            changes[name] = {"from": _jsonable(old), "to": _jsonable(new)}
+            setattr(obj, name, new)
+    return changes
+
+
+def _created(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: {"from": None, "to": _jsonable(value)} for name, value in values.items()}
+
+
+def _flush_or_problems(recheck: Callable[[], Problems]) -> Problems:
+    """Flush pending changes; if the database refuses them, roll back and say why in field terms."""
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        return recheck() or {FORM: CLASHED}
+    return {}
+
+
+def _same_name(model: Any, name: str, exclude_id: int | None) -> bool:
+    query = select(model.id).where(func.lower(model.name) == name.lower())
+    if exclude_id is not None:
+        query = query.where(model.id != exclude_id)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+# Funds ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FundValues:
+    name: str
+    description: str
+    funding_source: str
+    monitoring_due_days: int
+
+
+def fund_problems(values: FundValues, fund_id: int | None = None) -> Problems:
+    problems: Problems = {}
+    if not values.name:
+        problems["name"] = "Enter the name of the fund"
+    elif len(values.name) > 200:
+        problems["name"] = "The name must be 200 characters or fewer"
+    elif _same_name(Fund, values.name, fund_id):
+        problems["name"] = f"There is already a fund called {values.name}"
+    if values.funding_source not in FUNDING_SOURCES:
+        problems["funding_source"] = "Select where the fund's money comes from"
+    if not MIN_DUE_DAYS <= values.monitoring_due_days <= MAX_DUE_DAYS:
+        problems["monitoring_due_days"] = (
+            f"Monitoring due days must be between {MIN_DUE_DAYS} and {MAX_DUE_DAYS}"
+        )
+    return problems
+
+
+def create_fund(actor: User, values: FundValues) -> tuple[Fund | None, Problems]:
+    problems = fund_problems(values)
+    if problems:
+        return None, problems
+    fund = Fund(**asdict(values))
+    db.session.add(fund)
+    problems = _flush_or_problems(lambda: fund_problems(values))
+    if problems:
+        return None, problems
+    record_event(actor, "fund.created", fund, note=fund.name, details=_created(asdict(values)))
+    return fund, {}
+
+
+def update_fund(actor: User, fund: Fund, values: FundValues) -> tuple[bool, Problems]:
+    """(whether anything changed, problems)."""
+    fund_id = fund.id
+    problems = fund_problems(values, fund_id)
+    if problems:
+        return False, problems
+    changes = _apply(fund, asdict(values))
+    if not changes:
+        return False, {}
+    problems = _flush_or_problems(lambda: fund_problems(values, fund_id))
+    if problems:
+        return False, problems
+    record_event(actor, "fund.updated", fund, note=", ".join(changes), details=changes)
+    return True, {}
+
+
+# Fund-years ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FundYearValues:
+    year_start: int
+    budget_pence: int
+    per_bid_cap_pence: int
+    per_applicant_cap_pence: int | None
+    delegation_limit_pence: int
+    opens_on: date
+    closes_on: date
+
+
+def _has_bids(fund_year_id: int) -> bool:
+    return db.session.scalar(select(Bid.id).where(Bid.fund_year_id == fund_year_id).limit(1)) is not None
+
+
+def fund_year_problems(fund: Fund, values: FundYearValues, fund_year: FundYear | None = None) -> Problems:
+    problems: Problems = {}
+    own_id = fund_year.id if fund_year is not None else None
+    if not MIN_YEAR <= values.year_start <= MAX_YEAR:
+        problems["year_start"] = f"Enter the year the financial year starts, between {MIN_YEAR} and {MAX_YEAR}"
+    else:
+        query = select(FundYear.id).where(FundYear.fund_id == fund.id, FundYear.year_start == values.year_start)
+        if own_id is not None:
+            query = query.where(FundYear.id != own_id)
+        if db.session.scalar(query.limit(1)) is not None:
+            problems["year_start"] = f"The {fund.name} already has a {financial_year_label(values.year_start)} year"
+        elif (fund_year is not None and values.year_start != fund_year.year_start and _has_bids(fund_year.id)):
+            problems["year_start"] = "The financial year cannot be changed because bids have been made to it"
+
+    if values.budget_pence < 0:
+        problems["budget_pence"] = "The budget must be £0 or more"
+    elif fund_year is not None and values.budget_pence < fund_year.committed_pence:
+        problems["budget_pence"] = (
+            f"The budget cannot be less than the {format_money(fund_year.committed_pence)} "
+            "already committed to approved awards"
+        )
+
+    if values.per_bid_cap_pence <= 0:
+        problems["per_bid_cap_pence"] = "The per-bid cap must be more than £0"
+    elif values.budget_pence > 0 and values.per_bid_cap_pence > values.budget_pence:
+        # A budget of £0 means no money is allocated yet: nothing can be awarded, so any cap is harmless.
+        problems["per_bid_cap_pence"] = "The per-bid cap cannot be more than the budget"
+
+    if values.per_applicant_cap_pence is not None and values.per_applicant_cap_pence <= 0:
+        problems["per_applicant_cap_pence"] = "The per-applicant cap must be more than £0, or left empty for no cap"
+
+    if values.delegation_limit_pence < 0:
+        problems["delegation_limit_pence"] = "The delegation limit must be £0 or more"
+
+    if values.closes_on < values.opens_on:
+        problems["closes_on"] = "The closing date must be the same as or after the opening date"
+    return problems
+
+
+def create_fund_year(actor: User, fund: Fund, values: FundYearValues) -> tuple[FundYear | None, Problems]:
+    problems = fund_year_problems(fund, values)
+    if problems:
+        return None, problems
+    fund_id = fund.id
+    fund_year = FundYear(fund_id=fund_id, committed_pence=0, **asdict(values))
+    db.session.add(fund_year)
+    problems = _flush_or_problems(lambda: fund_year_problems(db.session.get(Fund, fund_id), values))
+    if problems:
+        return None, problems
+    record_event(actor, "fund_year.created", fund_year, note=f"{fund.name} {fund_year.label}",
+                 details=_created(asdict(values)))
+    return fund_year, {}
+
+
+def update_fund_year(actor: User, fund_year: FundYear, values: FundYearValues) -> tuple[bool, Problems]:
+    """(whether anything changed, problems). The budget can never drop below what is committed:
+    checked here for the message, and by the database's CHECK constraint against an award
+    committed at the same moment."""
+    fund_year_id = fund_year.id
+    problems = fund_year_problems(fund_year.fund, values, fund_year)
+    if problems:
+        return False, problems
+    changes = _apply(fund_year, asdict(values))
+    if not changes:
+        return False, {}
+
+    def recheck() -> Problems:
+        fresh = db.session.get(FundYear, fund_year_id)
+        return fund_year_problems(fresh.fund, values, fresh)
+
+    problems = _flush_or_problems(recheck)
+    if problems:
+        return False, problems
+    record_event(actor, "fund_year.updated", fund_year, note=f"{fund_year.fund.name} {fund_year.label}: "
+                 + ", ".join(changes), details=changes)
+    return True, {}
+
+
+# Organisations -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrganisationValues:
+    name: str
+    org_type: str
+    org_identifier: str | None
+    active: bool = True
+
+
+def clean_org_identifier(text: str | None) -> str | None:
+    """Spaces removed and the list code in capitals ("gb-chc-123" -> "GB-CHC-123"); empty is None."""
+    cleaned = re.sub(r"\s+", "", text or "")
+    if not cleaned:
+        return None
+    parts = cleaned.split("-", 2)
+    if len(parts) == 3 and parts[0].upper() != "360G":
+        return f"{parts[0].upper()}-{parts[1].upper()}-{parts[2]}"
+    if len(parts) == 3:
+        return f"360G-{parts[1]}-{parts[2]}"
+    return cleaned
+
+
+def organisation_problems(values: OrganisationValues, organisation_id: int | None = None) -> Problems:
+    problems: Problems = {}
+    if not values.name:
+        problems["name"] = "Enter the name of the organisation"
+    elif len(values.name) > 200:
+        problems["name"] = "The name must be 200 characters or fewer"
+    elif _same_name(Organisation, values.name, organisation_id):
+        problems["name"] = f"There is already an organisation called {values.name}"
+    if values.org_type not in ORG_TYPES:
+        problems["org_type"] = "Select the type of organisation"
+    if values.org_identifier is not None and (
+        len(values.org_identifier) > 100 or not _ORG_ID.match(values.org_identifier)
+    ):
+        problems["org_identifier"] = ORG_ID_PROBLEM
+    return problems
+
+
+def create_organisation(actor: User, values: OrganisationValues) -> tuple[Organisation | None, Problems]:
+    problems = organisation_problems(values)
+    if problems:
+        return None, problems
+    organisation = Organisation(**asdict(values))
+    db.session.add(organisation)
+    problems = _flush_or_problems(lambda: organisation_problems(values))
+    if problems:
+        return None, problems
+    record_event(actor, "organisation.created", organisation, note=organisation.name,
+                 details=_created(asdict(values)))
+    return organisation, {}
+
+
+def update_organisation(actor: User, organisation: Organisation, values: OrganisationValues) -> tuple[bool, Problems]:
+    organisation_id = organisation.id
+    problems = organisation_problems(values, organisation_id)
+    if problems:
+        return False, problems
+    changes = _apply(organisation, asdict(values))
+    if not changes:
+        return False, {}
+    problems = _flush_or_problems(lambda: organisation_problems(values, organisation_id))
+    if problems:
+        return False, problems
+    record_event(actor, "organisation.updated", organisation, note=", ".join(changes), details=changes)
+    return True, {}
+
+
+# Users ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewUserValues:
+    email: str
+    name: str
+    role: str
+    organisation_id: int | None
+    password: str
+
+
+@dataclass(frozen=True)
+class UserValues:
+    name: str
+    role: str
+    organisation_id: int | None
+    active: bool
+
+
+APPLICANT_NEEDS_ORGANISATION = "Select the organisation this applicant works for"
+
+
+def _user_problems(name: str, role: str, organisation_id: int | None) -> Problems:
+    problems: Problems = {}
+    if not name:
+        problems["name"] = "Enter the person's full name"
+    elif len(name) > 200:
+        problems["name"] = "The name must be 200 characters or fewer"
+    if role not in ROLES:
+        problems["role"] = "Select a role"
+    if organisation_id is not None and db.session.get(Organisation, organisation_id) is None:
+        problems["organisation_id"] = "Select an organisation from the list"
+    elif role == "applicant" and organisation_id is None:
+        problems["organisation_id"] = APPLICANT_NEEDS_ORGANISATION
+    return problems
+
+
+def new_user_problems(values: NewUserValues) -> Problems:
+    problems: Problems = {}
+    email = normalise_email(values.email)
+    if not email:
+        problems["email"] = "Enter an email address"
+    elif db.session.scalar(select(User.id).where(User.email == email).limit(1)) is not None:
+        problems["email"] = "There is already a user with this email address"
+    problems.update(_user_problems(values.name, values.role, values.organisation_id))
+    password_message = password_problem(values.password, email=email)
+    if password_message:
+        problems["password"] = password_message
+    return problems
+
+
+def create_user(actor: User, values: NewUserValues) -> tuple[User | None, Problems]:
+    problems = new_user_problems(values)
+    if problems:
+        return None, problems
+    user = User(email=normalise_email(values.email), name=values.name, role=values.role,
+                organisation_id=values.organisation_id, password_hash=hash_password(values.password), active=True)
+    db.session.add(user)
+    problems = _flush_or_problems(lambda: new_user_problems(values))
+    if problems:
+        return None, problems
+    recorded = {"email": user.email, "name": user.name, "role": user.role, "organisation_id": user.organisation_id}
+    record_event(actor, "user.created", user, to_state="active", note=f"{user.email} as {user.role_name}",
+                 details=_created(recorded))  # never the password
+    return user, {}
+
+
+def user_problems(actor: User, user: User, values: UserValues) -> Problems:
+    problems = _user_problems(values.name, values.role, values.organisation_id)
+    if user.id == actor.id:
+        if not values.active:
+            problems["active"] = "You cannot deactivate your own account"
+        if values.role != "admin" and "role" not in problems:
+            problems["role"] = "You cannot remove your own administrator role"
+    return problems
+
+
+def update_user(actor: User, user: User, values: UserValues) -> tuple[bool, Problems]:
+    """Change a user's details. Deactivating ends every session they have."""
+    problems = user_problems(actor, user, values)
+    if problems:
+        return False, problems
+    was_active = user.active
+    changes = _apply(user, asdict(values))
+    if not changes:
+        return False, {}
+    if not values.active:
+        user.session_token = None  # their session cookies stop working on the next request
+    if "active" in changes:
+        action = "user.deactivated" if was_active else "user.reactivated"
+        from_state, to_state = ("active", "deactivated") if was_active else ("deactivated", "active")
+    else:
+        action, from_state, to_state = "user.updated", None, None
+    problems = _flush_or_problems(lambda: {})
+    if problems:
+        return False, problems
+    record_event(actor, action, user, from_state=from_state, to_state=to_state,
+                 note=", ".join(changes), details=changes)
+    return True, {}
+
+
+def reset_user_password(actor: User, user: User, password: str) -> Problems:
+    """An administrator sets a new password; the user's sessions end. The password is never logged."""
+    problem = password_problem(password, email=user.email)
+    if problem:
+        return {"password": problem}
+    set_password(user, password, actor, action="user.password_set_by_admin")
+    return {}

@@ -1,0 +1,58 @@
+"""A grant agreement's life, declared once: draft -> issued -> accepted by the grantee -> active ->
+closed | terminated."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from grants.core.lifecycle import Action, Lifecycle, State
+
+
+def _own_organisation(user: Any, agreement: Any, today: date) -> str | None:
+    if user is None or user.organisation_id != agreement.organisation_id:
+        return "Only someone from the grantee organisation can accept its agreement."
+    return None
+
+
+# States in which money may be scheduled and paid: the grantee has accepted the conditions.
+PAYABLE = ("accepted", "active")
+ENDED = ("closed", "terminated")
+NOT_PAYABLE = "payments are only made once the grantee has accepted it and while the grant runs."
+
+AGREEMENT = Lifecycle(
+    record="grant_agreement",
+    noun="agreement",
+    event_prefix="agreement",
+    id_arg="agreement_id",
+    states=(
+        State("draft", "Draft", "grey"),
+        State("issued", "Issued for acceptance", "blue"),
+        State("accepted", "Accepted", "light-blue"),
+        State("active", "Active", "green"),
+        State("closed", "Closed", "grey"),
+        State("terminated", "Terminated", "red"),
+    ),
+    actions=(
+        Action("issue", "Issue to {record.organisation.name}", ("draft",), "issued", ("officer",),
+               event_label="Issued to the grantee", endpoint="agreements.issue", method="post"),
+        Action("edit", "Change draft", ("draft",), None, ("officer",), event="agreement.updated",
+               event_label="Draft agreement changed", endpoint="agreements.edit", style="secondary"),
+        Action("accept", "Read and accept the agreement", ("issued",), "accepted", ("applicant",),
+               event_label="Accepted by the grantee", endpoint="agreements.accept", guards=(_own_organisation,)),
+        Action("activate", "Start the grant and schedule monitoring", ("accepted",), "active", ("officer",),
+               event_label="Grant started", endpoint="agreements.activate", method="post"),
+        Action("schedule_payment", "Schedule a payment", PAYABLE, None, ("finance",), endpoint="payments.new",
+               not_now=NOT_PAYABLE),
+        Action("end", "Close or terminate the grant", PAYABLE, None, ("officer",), endpoint="agreements.end",
+               style="warning"),
+        Action("close", "Close the grant", ("active",), "closed", ("officer",)),
+        Action("terminate", "Terminate the grant", PAYABLE, "terminated", ("officer",)),
+    ),
+    events={
+        "agreement.prepared": "Draft agreement prepared",
+        "agreement.repayment_due": "Repayment due",
+    },
+)
+# States the grantee can see; a draft is the OPCC's own until it is issued.
+VISIBLE_TO_GRANTEE = tuple(key for key in AGREEMENT.stored_keys if key != "draft")

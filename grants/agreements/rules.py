@@ -1,0 +1,207 @@
+"""Grant agreements: prepared from an approved award, issued, accepted by the grantee, active, then ended.
+
+The commissioner may attach any conditions to a crime and disorder reduction grant, including conditions
+as to repayment (Police Reform and Social Responsibility Act 2011, s.9), so every agreement carries the
+standard conditions as they stood when it was prepared, any special conditions, and a recordable clawback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import update
+
+from grants.agreements.lifecycle import AGREEMENT
+from grants.agreements.queries import agreement_for_bid
+from grants.core.audit import record_event
+from grants.core.dates import format_date
+from grants.core.extensions import db
+from grants.core.mail import tell_organisation
+from grants.core.models import Award, GrantAgreement, Payment, User, utcnow
+from grants.core.money import format_money
+from grants.core.refusals import Refused
+from grants.monitoring.rules import schedule_returns
+from grants.payments.lifecycle import PAYMENT
+
+STANDARD_CONDITIONS = """\
+1. The grant is used only for the purpose, activities and budget set out in the bid and this agreement.
+2. Any part of the grant not spent on that purpose by the end date, or spent in breach of these conditions, \
+is repaid to the Office of the Police and Crime Commissioner on request.
+3. The grantee sends a monitoring return on progress, outputs, outcomes and spending for each six-month \
+period (1 April to 30 September, 1 October to 31 March) the grant runs in, by the date the OPCC sets.
+4. Payments are made as the work needs them, not in advance of need, against the payment schedule.
+5. The grantee tells the OPCC at once of any change to the work, its costs or its timing, of any suspected \
+fraud or irregularity, and of any safeguarding concern.
+6. The grantee keeps records of spending for six years and lets the OPCC or its auditors see them.
+7. The grantee acknowledges the Police and Crime Commissioner's funding in any publicity about the work.
+8. The grantee handles personal data lawfully under UK data protection law."""
+
+NO_CHANGE = "No change has been made."
+
+
+@dataclass
+class AgreementTerms:
+    start_date: date | None
+    end_date: date | None
+    special_conditions: str
+
+
+def paid_pence(agreement: GrantAgreement) -> int:
+    return sum(p.amount_pence for p in agreement.payments if p.status == "paid")
+
+
+def terms_problems(terms: AgreementTerms) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    if terms.start_date is None:
+        problems["start_date"] = "Enter the start date"
+    if terms.end_date is None:
+        problems["end_date"] = "Enter the end date"
+    if terms.start_date and terms.end_date and terms.end_date < terms.start_date:
+        problems["end_date"] = "The end date must be the same as or after the start date"
+    return problems
+
+
+def prepare_agreement(award: Award, officer: User, terms: AgreementTerms) -> tuple[GrantAgreement | None, dict[str, str]]:
+    """A draft agreement for an approved award; (None, problems) stores nothing."""
+    if agreement_for_bid(award.bid) is not None:
+        raise Refused(f"This award already has an agreement. {NO_CHANGE}")
+    problems = terms_problems(terms)
+    if problems:
+        return None, problems
+    assert terms.start_date and terms.end_date
+    agreement = GrantAgreement(
+        award_id=award.id, bid_id=award.bid_id, organisation_id=award.organisation_id, status="draft",
+        amount_pence=award.amount_pence, start_date=terms.start_date, end_date=terms.end_date,
+        standard_conditions=STANDARD_CONDITIONS, special_conditions=terms.special_conditions.strip(),
+        prepared_by_id=officer.id,
+    )
+    db.session.add(agreement)
+    record_event(officer, "agreement.prepared", agreement, to_state="draft",
+                 note=f"{format_money(agreement.amount_pence)} for {award.bid.reference}")
+    return agreement, {}
+
+
+def update_draft(agreement: GrantAgreement, officer: User, terms: AgreementTerms, today: date) -> dict[str, str]:
+    if agreement.status != "draft":
+        raise Refused(f"Only a draft agreement can be changed. {NO_CHANGE}")
+    AGREEMENT.check("edit", officer, agreement, today)
+    problems = terms_problems(terms)
+    if problems:
+        return problems
+    agreement.start_date = terms.start_date  # type: ignore[assignment]
+    agreement.end_date = terms.end_date  # type: ignore[assignment]
+    agreement.special_conditions = terms.special_conditions.strip()
+    AGREEMENT.apply("edit", officer, agreement, today)
+    return {}
+
+
+def issue(agreement: GrantAgreement, officer: User, today: date) -> None:
+    AGREEMENT.apply("issue", officer, agreement, today)
+    agreement.issued_at = utcnow()
+    agreement.issued_by_id = officer.id
+    bid = agreement.bid
+    tell_organisation(
+        agreement.organisation, f"{agreement.reference}: grant agreement to accept",
+        f"The grant agreement for {bid.title} ({bid.reference}), {format_money(agreement.amount_pence)} from "
+        f"{format_date(agreement.start_date)} to {format_date(agreement.end_date)}, is ready.\n\n"
+        "Sign in to read its conditions and accept it.",
+        also=bid.created_by,
+    )
+
+
+def acceptance_problems(name: str, role: str, confirmed: bool) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    if not name.strip():
+        problems["accepted_name"] = "Enter your full name"
+    if not role.strip():
+        problems["accepted_role"] = "Enter your role in the organisation"
+    if not confirmed:
+        problems["confirm"] = "Confirm that you accept the conditions on behalf of your organisation"
+    return problems
+
+
+def accept(agreement: GrantAgreement, user: User, name: str, role: str, confirmed: bool, today: date) -> dict[str, str]:
+    """The grantee accepts: their typed name, role and the time are kept with the agreement."""
+    AGREEMENT.check("accept", user, agreement, today)
+    problems = acceptance_problems(name, role, confirmed)
+    if problems:
+        return problems
+    AGREEMENT.apply("accept", user, agreement, today, note=f"Accepted by {name.strip()}, {role.strip()}")
+    agreement.accepted_at = utcnow()
+    agreement.accepted_by_id = user.id
+    agreement.accepted_name = name.strip()
+    agreement.accepted_role = role.strip()
+    return {}
+
+
+def activate(agreement: GrantAgreement, officer: User, today: date) -> int:
+    """The grant starts: its monitoring returns are scheduled. Returns how many were scheduled."""
+    AGREEMENT.apply("activate", officer, agreement, today)
+    agreement.activated_at = utcnow()
+    returns = schedule_returns(agreement, officer)
+    return len(returns)
+
+
+def end_problems(outcome: str | None, reason: str, repayment_pence: int | None, paid: int) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    if outcome not in ("closed", "terminated"):
+        problems["outcome"] = "Select whether the grant is closed or terminated"
+    if not reason.strip():
+        problems["reason"] = "Give the reason"
+    if repayment_pence is not None and repayment_pence > paid:
+        problems["repayment_pence"] = f"The repayment cannot be more than the {format_money(paid)} paid to the grantee"
+    return problems
+
+
+END_OUTCOMES = {"closed": "close", "terminated": "terminate"}
+
+
+def end_agreement(agreement: GrantAgreement, officer: User, outcome: str | None, reason: str,
+                  repayment_pence: int | None, today: date) -> dict[str, str]:
+    """Close (work finished) or terminate (funding stopped) a grant; scheduled payments are cancelled.
+
+    A repayment (clawback) may be recorded either way, up to what has been paid."""
+    AGREEMENT.check("end", officer, agreement, today)
+    problems = end_problems(outcome, reason, repayment_pence, paid_pence(agreement))
+    if problems:
+        return problems
+    assert outcome is not None
+    outstanding = scheduled_payments(agreement)
+    if outcome == "closed" and outstanding:
+        return {"outcome": "Pay or cancel the scheduled payments before closing the grant, or terminate it"}
+    AGREEMENT.apply(END_OUTCOMES[outcome], officer, agreement, today, note=reason.strip())
+    for payment in outstanding:
+        cancel_scheduled(payment, officer, f"Cancelled: grant {outcome}", today, event_note=f"Grant {outcome}")
+    agreement.ended_at = utcnow()
+    agreement.end_reason = reason.strip()
+    agreement.repayment_due_pence = repayment_pence or None
+    if repayment_pence:
+        record_event(officer, "agreement.repayment_due", agreement, from_state=outcome, to_state=outcome,
+                     note=f"{format_money(repayment_pence)} to be repaid",
+                     details={"repayment_pence": repayment_pence})
+    return {}
+
+
+def cancel_scheduled(payment: Payment, user: User, note: str, today: date, *, event_note: str | None = None) -> None:
+    """Cancel a scheduled payment and give its money back to what the agreement may still schedule.
+
+    The rules cancel as part of ending a grant (as the system); finance cancels one on its own."""
+    PAYMENT.apply("cancel", user, payment, today, note=note if event_note is None else event_note,
+                  system=event_note is not None)
+    payment.note = note
+    _release_scheduled(payment.agreement, payment.amount_pence)
+
+
+def _release_scheduled(agreement: GrantAgreement, amount_pence: int) -> None:
+    db.session.execute(
+        update(GrantAgreement)
+        .where(GrantAgreement.id == agreement.id)
+        .values(scheduled_pence=GrantAgreement.scheduled_pence - amount_pence)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(agreement, ["scheduled_pence"])
+
+
+def scheduled_payments(agreement: GrantAgreement) -> list[Payment]:
+    return [p for p in agreement.payments if p.status == "scheduled"]

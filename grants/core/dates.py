@@ -1,0 +1,130 @@
+"""Dates as the OPCC reads them: today in the UK, financial years (1 April to 31 March), half-years, quarters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+# The OPCC works in UK time: a decision at 23:30 UTC on 30 June belongs to 1 July.
+LONDON = ZoneInfo("Europe/London")
+
+
+def today() -> date:
+    """Today's date in the UK: what "due", "overdue" and "in the past" mean to the people using the system."""
+    return datetime.now(LONDON).date()
+
+
+def london_date(moment: datetime) -> date:
+    return moment.astimezone(LONDON).date()
+
+
+def utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """The UTC instants of UK midnight at the start of `start` and just after `end`, for comparing stored times."""
+    first = datetime.combine(start, time(), tzinfo=LONDON).astimezone(UTC)
+    after = datetime.combine(end + timedelta(days=1), time(), tzinfo=LONDON).astimezone(UTC)
+    return first, after
+
+
+def format_date(value: date | datetime | None) -> str:
+    """"5 June 2026"; a moment is shown as its UK date."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(LONDON).date()
+    return f"{value.day} {value:%B %Y}"
+
+
+def format_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    local = value.astimezone(LONDON)
+    return f"{local.day} {local:%B %Y} at {local:%H:%M}"
+
+
+def financial_year_start(on: date) -> int:
+    """The calendar year in which the financial year containing `on` began."""
+    return on.year if on.month >= 4 else on.year - 1
+
+
+def financial_year_label(year_start: int) -> str:
+    return f"{year_start}-{(year_start + 1) % 100:02d}"
+
+
+def financial_year_bounds(year_start: int) -> tuple[date, date]:
+    return date(year_start, 4, 1), date(year_start + 1, 3, 31)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A reporting period inside one financial year: a half (H1, H2), a quarter (Q1 to Q4) or the whole year."""
+
+    year_start: int
+    name: str  # "H1", "Q3", "FY"
+    start: date
+    end: date
+
+    @property
+    def label(self) -> str:
+        year = financial_year_label(self.year_start)
+        return year if self.name == "FY" else f"{year} {self.name}"
+
+    def overlaps(self, start: date, end: date) -> bool:
+        return start <= self.end and end >= self.start
+
+
+def _month_end(year: int, month: int) -> date:
+    first_of_next = date(year + (month // 12), month % 12 + 1, 1)
+    return first_of_next - timedelta(days=1)
+
+
+def _span(year_start: int, name: str, first_month_offset: int, months: int) -> Period:
+    """A period of `months` months starting `first_month_offset` months after 1 April."""
+    m0 = 4 + first_month_offset
+    start = date(year_start + (m0 - 1) // 12, (m0 - 1) % 12 + 1, 1)
+    m1 = m0 + months - 1
+    end = _month_end(year_start + (m1 - 1) // 12, (m1 - 1) % 12 + 1)
+    return Period(year_start, name, start, end)
+
+
+def half_years(year_start: int) -> list[Period]:
+    """H1 is 1 April to 30 September, H2 is 1 October to 31 March."""
+    return [_span(year_start, "H1", 0, 6), _span(year_start, "H2", 6, 6)]
+
+
+def quarters(year_start: int) -> list[Period]:
+    return [_span(year_start, f"Q{n + 1}", 3 * n, 3) for n in range(4)]
+
+
+def whole_year(year_start: int) -> Period:
+    start, end = financial_year_bounds(year_start)
+    return Period(year_start, "FY", start, end)
+
+
+def period_named(year_start: int, name: str) -> Period | None:
+    """"H1", "Q2", "FY" ... of a financial year, or None for a name that is no period."""
+    if name == "FY":
+        return whole_year(year_start)
+    return next((p for p in half_years(year_start) + quarters(year_start) if p.name == name), None)
+
+
+def half_years_overlapping(start: date, end: date) -> list[Period]:
+    """Every six-monthly monitoring period that a grant running from `start` to `end` touches, in order."""
+    periods: list[Period] = []
+    for year in range(financial_year_start(start), financial_year_start(end) + 1):
+        periods.extend(p for p in half_years(year) if p.overlaps(start, end))
+    return periods
+
+
+def due_date(period: Period, days_after: int) -> date:
+    """A return is due a set number of days after its period ends."""
+    return period.end + timedelta(days=days_after)
+
+
+def period_starting(start: date, end: date) -> Period:
+    """The reporting period (half-year or quarter) that starts on `start` and ends nearest `end`."""
+    year = financial_year_start(start)
+    candidates = [p for p in half_years(year) + quarters(year) if p.start == start]
+    if not candidates:
+        raise ValueError(f"no reporting period starts on {start.isoformat()}")
+    return min(candidates, key=lambda p: abs((p.end - end).days))

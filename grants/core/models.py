@@ -1,0 +1,487 @@
+"""Database models. Money is integer pence; dates are real dates."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from grants.core.dates import period_starting
+from grants.core.extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(db.TypeDecorator):
+    """Timezone-aware UTC datetimes on both SQLite (which drops the zone) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime stored")
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+ROLES = ("applicant", "officer", "approver", "finance", "admin")
+ROLE_NAMES = {
+    "applicant": "Applicant (grantee organisation)",
+    "officer": "Commissioning officer",
+    "approver": "Approver",
+    "finance": "Finance",
+    "admin": "Administrator",
+}
+FUNDING_SOURCES = {"opcc": "OPCC", "moj": "Ministry of Justice", "home_office": "Home Office"}
+ORG_TYPES = {"csp": "Community Safety Partnership", "opcc": "OPCC", "other": "Other organisation"}
+
+
+class Organisation(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    org_type: Mapped[str] = mapped_column(String(20), default="csp")
+    # org-id code (e.g. GB-LAE-CAB) used in open data.
+    org_identifier: Mapped[str | None] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    users: Mapped[list[User]] = relationship(back_populates="organisation")
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Rotated at sign-in, cleared at sign-out, password change and disable, so an
+    # old session cookie stops working (see Flask-Login "alternative tokens").
+    session_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organisation: Mapped[Organisation | None] = relationship(back_populates="users")
+
+    __table_args__ = (CheckConstraint("role in ('applicant','officer','approver','finance','admin')", name="role"),)
+
+    def get_id(self) -> str:
+        return self.session_token or ""
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return bool(self.active)
+
+    @property
+    def role_name(self) -> str:
+        return ROLE_NAMES[self.role]
+
+
+class PasswordResetToken(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class Fund(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    funding_source: Mapped[str] = mapped_column(String(20), default="opcc")
+    # Days after a monitoring period ends that its return is due.
+    monitoring_due_days: Mapped[int] = mapped_column(Integer, default=31)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    years: Mapped[list[FundYear]] = relationship(
+        back_populates="fund", order_by="FundYear.year_start.desc()"
+    )
+
+    __table_args__ = (
+        CheckConstraint("funding_source in ('opcc','moj','home_office')", name="funding_source"),
+        CheckConstraint("monitoring_due_days >= 0", name="due_days"),
+    )
+
+    @property
+    def funding_source_name(self) -> str:
+        return FUNDING_SOURCES[self.funding_source]
+
+
+class FundYear(db.Model):
+    """A fund's money and rules for one financial year (1 April to 31 March)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fund_id: Mapped[int] = mapped_column(ForeignKey("fund.id"))
+    year_start: Mapped[int] = mapped_column(Integer)  # 2025 means 2025-26
+    budget_pence: Mapped[int] = mapped_column(Integer)
+    per_bid_cap_pence: Mapped[int] = mapped_column(Integer)
+    per_applicant_cap_pence: Mapped[int | None] = mapped_column(Integer)
+    delegation_limit_pence: Mapped[int] = mapped_column(Integer)
+    # Sum of approved awards; only ever changed by the guarded update in grants.assessment.caps.
+    committed_pence: Mapped[int] = mapped_column(Integer, default=0)
+    opens_on: Mapped[date] = mapped_column(Date)
+    closes_on: Mapped[date] = mapped_column(Date)
+
+    fund: Mapped[Fund] = relationship(back_populates="years")
+
+    __table_args__ = (
+        UniqueConstraint("fund_id", "year_start", name="uq_fund_year_fund_id_year_start"),
+        CheckConstraint("budget_pence >= 0", name="budget"),
+        CheckConstraint("per_bid_cap_pence > 0", name="per_bid_cap"),
+        CheckConstraint("per_applicant_cap_pence IS NULL OR per_applicant_cap_pence > 0", name="per_applicant_cap"),
+        CheckConstraint("delegation_limit_pence >= 0", name="delegation_limit"),
+        CheckConstraint("committed_pence >= 0 AND committed_pence <= budget_pence", name="committed"),
+        CheckConstraint("closes_on >= opens_on", name="dates"),
+    )
+
+    @property
+    def label(self) -> str:
+        return f"{self.year_start}-{(self.year_start + 1) % 100:02d}"
+
+    @property
+    def remaining_pence(self) -> int:
+        return self.budget_pence - self.committed_pence
+
+    def is_open(self, on: date) -> bool:
+        return self.opens_on <= on <= self.closes_on
+
+
+class Bid(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    fund_year_id: Mapped[int] = mapped_column(ForeignKey("fund_year.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    local_issue: Mapped[str] = mapped_column(Text, default="")
+    activities: Mapped[str] = mapped_column(Text, default="")
+    location: Mapped[str] = mapped_column(String(300), default="")
+    theme: Mapped[str] = mapped_column(String(30), default="")
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    outputs: Mapped[str] = mapped_column(Text, default="")
+    outcomes: Mapped[str] = mapped_column(Text, default="")
+    other_funding: Mapped[str] = mapped_column(Text, default="")
+    other_funding_pence: Mapped[int] = mapped_column(Integer, default=0)
+    declaration: Mapped[bool] = mapped_column(Boolean, default=False)
+    declared_by: Mapped[str] = mapped_column(String(200), default="")
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Optimistic lock: two people saving the same bid cannot silently overwrite each other.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    organisation: Mapped[Organisation] = relationship()
+    fund_year: Mapped[FundYear] = relationship()
+    created_by: Mapped[User] = relationship()
+    budget_lines: Mapped[list[BudgetLine]] = relationship(
+        back_populates="bid", order_by="BudgetLine.position", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        CheckConstraint(
+            "status in ('draft','submitted','in_review','info_requested','recommended',"
+            "'approved','rejected','withdrawn')",
+            name="status",
+        ),
+        CheckConstraint("other_funding_pence >= 0", name="other_funding"),
+    )
+
+    @property
+    def reference(self) -> str:
+        return f"BID-{self.id:05d}"
+
+    @property
+    def requested_pence(self) -> int:
+        return sum(line.amount_pence for line in self.budget_lines)
+
+
+class BudgetLine(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bid_id: Mapped[int] = mapped_column(ForeignKey("bid.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    item: Mapped[str] = mapped_column(String(200))
+    amount_pence: Mapped[int] = mapped_column(Integer)
+
+    bid: Mapped[Bid] = relationship(back_populates="budget_lines")
+
+    __table_args__ = (CheckConstraint("amount_pence >= 0", name="amount"),)
+
+
+class AuditEvent(db.Model):
+    """Append-only record of every change of state."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    action: Mapped[str] = mapped_column(String(60))
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    from_state: Mapped[str | None] = mapped_column(String(40))
+    to_state: Mapped[str | None] = mapped_column(String(40))
+    note: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    actor: Mapped[User | None] = relationship()
+
+    __table_args__ = (db.Index("ix_audit_event_object", "object_type", "object_id"),)
+
+
+@event.listens_for(AuditEvent, "before_update")
+@event.listens_for(AuditEvent, "before_delete")
+def _audit_is_append_only(mapper: Any, connection: Any, target: AuditEvent) -> None:
+    raise RuntimeError("audit events are never edited or deleted")
+
+
+class OutboxEmail(db.Model):
+    """Every email the system sends; kept even when no mail server is configured."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str] = mapped_column(Text, default="")
+
+
+class BidSnapshot(db.Model):
+    """Key facts of a bid as submitted, kept for each submission so resubmissions keep history."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bid_id: Mapped[int] = mapped_column(ForeignKey("bid.id"), index=True)
+    submission_number: Mapped[int] = mapped_column(Integer)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    __table_args__ = (UniqueConstraint("bid_id", "submission_number", name="uq_bid_snapshot_bid_id_number"),)
+
+
+FRAUD_RISKS = {"low": "Low", "medium": "Medium", "high": "High"}
+
+
+class Assessment(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bid_id: Mapped[int] = mapped_column(ForeignKey("bid.id"), index=True)
+    assessor_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    criteria_scores: Mapped[dict[str, int]] = mapped_column(JSON)
+    total_score: Mapped[int] = mapped_column(Integer)
+    comments: Mapped[str] = mapped_column(Text, default="")
+    recommended_pence: Mapped[int] = mapped_column(Integer)
+    conflict_of_interest: Mapped[bool] = mapped_column(Boolean, default=False)
+    conflict_details: Mapped[str] = mapped_column(Text, default="")
+    organisation_checked: Mapped[bool] = mapped_column(Boolean, default=False)
+    due_diligence_notes: Mapped[str] = mapped_column(Text, default="")
+    fraud_risk: Mapped[str] = mapped_column(String(10))
+    fraud_risk_reasons: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    bid: Mapped[Bid] = relationship()
+    assessor: Mapped[User] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("fraud_risk in ('low','medium','high')", name="fraud_risk"),
+        CheckConstraint("recommended_pence >= 0", name="recommended"),
+    )
+
+
+class Decision(db.Model):
+    """One decision step on a bid: a request for information, a rejection, a recommendation, an approval."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bid_id: Mapped[int] = mapped_column(ForeignKey("bid.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    amount_pence: Mapped[int | None] = mapped_column(Integer)
+    reasons: Mapped[str] = mapped_column(Text)
+    decided_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    bid: Mapped[Bid] = relationship()
+    decided_by: Mapped[User] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(
+            "kind in ('info_requested','rejected','recommended','approved')", name="kind"
+        ),
+    )
+
+
+class Award(db.Model):
+    """An approved award: the money committed against a fund-year's budget."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bid_id: Mapped[int] = mapped_column(ForeignKey("bid.id"), unique=True)
+    fund_year_id: Mapped[int] = mapped_column(ForeignKey("fund_year.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    amount_pence: Mapped[int] = mapped_column(Integer)
+    # Why the grant will secure or contribute to crime and disorder reduction
+    # (Specified Information Order 2011, Schedule para 3(f)); published as written.
+    reasons: Mapped[str] = mapped_column(Text)
+    recommended_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    approved_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    approved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    bid: Mapped[Bid] = relationship()
+    fund_year: Mapped[FundYear] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+    recommended_by: Mapped[User | None] = relationship(foreign_keys=[recommended_by_id])
+    approved_by: Mapped[User] = relationship(foreign_keys=[approved_by_id])
+
+    __table_args__ = (CheckConstraint("amount_pence > 0", name="amount"),)
+
+
+class GrantAgreement(db.Model):
+    """The agreement made from an approved award: its conditions, the grantee's acceptance, and its end."""
+
+    __tablename__ = "grant_agreement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    award_id: Mapped[int] = mapped_column(ForeignKey("award.id"), unique=True)
+    bid_id: Mapped[int] = mapped_column(ForeignKey("bid.id"), unique=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    amount_pence: Mapped[int] = mapped_column(Integer)
+    # Sum of scheduled and paid payments; only ever changed by the guarded update in grants.payments.
+    scheduled_pence: Mapped[int] = mapped_column(Integer, default=0)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    # Kept as issued, so later changes to the standard wording never rewrite a signed agreement.
+    standard_conditions: Mapped[str] = mapped_column(Text)
+    special_conditions: Mapped[str] = mapped_column(Text, default="")
+    prepared_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    accepted_name: Mapped[str] = mapped_column(String(200), default="")
+    accepted_role: Mapped[str] = mapped_column(String(200), default="")
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str] = mapped_column(Text, default="")
+    # Money the grantee must repay (clawback), a condition the Police Reform Act s.9 allows.
+    repayment_due_pence: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    award: Mapped[Award] = relationship()
+    bid: Mapped[Bid] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+    accepted_by: Mapped[User | None] = relationship(foreign_keys=[accepted_by_id])
+    payments: Mapped[list[Payment]] = relationship(back_populates="agreement", order_by="Payment.due_on, Payment.id")
+    returns: Mapped[list[MonitoringReturn]] = relationship(
+        back_populates="agreement", order_by="MonitoringReturn.period_start"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        CheckConstraint(
+            "status in ('draft','issued','accepted','active','closed','terminated')", name="status"
+        ),
+        CheckConstraint("amount_pence > 0", name="amount"),
+        CheckConstraint("scheduled_pence >= 0 AND scheduled_pence <= amount_pence", name="scheduled"),
+        CheckConstraint("end_date >= start_date", name="dates"),
+        CheckConstraint("repayment_due_pence IS NULL OR repayment_due_pence >= 0", name="repayment"),
+    )
+
+    @property
+    def reference(self) -> str:
+        return f"GA-{self.id:05d}"
+
+
+class Payment(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("grant_agreement.id"), index=True)
+    amount_pence: Mapped[int] = mapped_column(Integer)
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="scheduled", index=True)
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    finance_reference: Mapped[str] = mapped_column(String(100), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    agreement: Mapped[GrantAgreement] = relationship(back_populates="payments")
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        CheckConstraint("status in ('scheduled','paid','cancelled')", name="status"),
+        CheckConstraint("amount_pence > 0", name="amount"),
+        CheckConstraint("status != 'paid' OR paid_on IS NOT NULL", name="paid_on"),
+    )
+
+    @property
+    def reference(self) -> str:
+        return f"PAY-{self.id:05d}"
+
+
+class MonitoringReturn(db.Model):
+    """One six-monthly outcome return for one grant and one period the grant overlaps."""
+
+    __tablename__ = "monitoring_return"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("grant_agreement.id"), index=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(20), default="due", index=True)
+    progress: Mapped[str] = mapped_column(Text, default="")
+    outputs_achieved: Mapped[str] = mapped_column(Text, default="")
+    outcomes_achieved: Mapped[str] = mapped_column(Text, default="")
+    people_reached: Mapped[int | None] = mapped_column(Integer)
+    spent_pence: Mapped[int | None] = mapped_column(Integer)
+    challenges: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    review_note: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    agreement: Mapped[GrantAgreement] = relationship(back_populates="returns")
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        UniqueConstraint("agreement_id", "period_start", name="uq_monitoring_return_agreement_period"),
+        CheckConstraint("status in ('due','submitted','accepted','returned','resubmitted')", name="status"),
+        CheckConstraint("period_end >= period_start", name="period"),
+        CheckConstraint("people_reached IS NULL OR people_reached >= 0", name="people_reached"),
+        CheckConstraint("spent_pence IS NULL OR spent_pence >= 0", name="spent"),
+    )
+
+    @property
+    def period_label(self) -> str:
+        return period_starting(self.period_start, self.period_end).label

@@ -1,0 +1,394 @@
+"""Plain queries behind the finance exports: each returns a list of dataclass rows, no web request needed.
+
+Every function runs a fixed number of queries whatever the number of grants: payment and monitoring figures
+come from grouped subqueries joined in, never from a query per grant. Money stays in integer pence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.sql import ColumnElement, Subquery
+
+from grants.agreements.lifecycle import AGREEMENT
+from grants.bids.rules import THEMES
+from grants.core import dates
+from grants.core.dates import Period, financial_year_start, london_date, utc_bounds
+from grants.core.extensions import db
+from grants.core.models import (
+    FUNDING_SOURCES,
+    Award,
+    Bid,
+    BudgetLine,
+    Fund,
+    FundYear,
+    GrantAgreement,
+    MonitoringReturn,
+    Organisation,
+    Payment,
+)
+from grants.monitoring.lifecycle import REVIEWABLE, WAITING
+from grants.monitoring.lifecycle import status_name as return_status_name
+from grants.monitoring.rules import overdue_condition
+from grants.payments.lifecycle import PAYMENT
+
+# An agreement the grantee has accepted is in force from its start date to its end date.
+IN_FORCE = ("accepted", "active", "closed", "terminated")
+
+
+def agreement_reference(agreement_id: int | None) -> str | None:
+    # Same form as GrantAgreement.reference, without loading the object.
+    return None if agreement_id is None else f"GA-{agreement_id:05d}"
+
+
+def bid_reference(bid_id: int) -> str:
+    return f"BID-{bid_id:05d}"
+
+
+def payment_reference(payment_id: int) -> str:
+    return f"PAY-{payment_id:05d}"
+
+
+def _sum_if(condition: ColumnElement[bool], value: ColumnElement[int] | int) -> ColumnElement[int]:
+    """SUM(CASE WHEN condition THEN value ELSE 0 END), never NULL: portable conditional aggregation."""
+    return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
+
+
+def _requested_subquery() -> Subquery:
+    return (
+        select(BudgetLine.bid_id, func.sum(BudgetLine.amount_pence).label("requested"))
+        .group_by(BudgetLine.bid_id)
+        .subquery("requested")
+    )
+
+
+# --- Grants register -------------------------------------------------------------------------------------
+
+
+@dataclass
+class GrantsRegisterRow:
+    grant_id: str
+    bid_reference: str
+    organisation_id: int
+    organisation: str
+    org_identifier: str | None
+    fund: str
+    funding_source: str
+    title: str
+    description: str
+    theme: str
+    location: str
+    award_date: date
+    requested_pence: int
+    awarded_pence: int
+    agreement_reference: str | None
+    agreement_status: str | None
+    agreement_start: date | None
+    agreement_end: date | None
+    paid_pence: int
+    scheduled_pence: int
+    repayment_due_pence: int | None
+    returns_due: int
+    returns_submitted: int
+    returns_accepted: int
+    returns_overdue: int
+    last_modified: datetime
+
+
+def grants_register(year_start: int, grant_id_prefix: str, *, today: date | None = None) -> list[GrantsRegisterRow]:
+    """Every award from a fund-year of the financial year starting in `year_start`, oldest award first.
+
+    `grant_id_prefix` is the 360Giving publisher prefix (config GRANT_ID_PREFIX), passed in so this needs no app.
+    Returns due counts those waiting for the grantee (due or returned for changes); overdue is the part of those
+    past their due date on `today` (default: today in the UK)."""
+    today = today or dates.today()
+    requested = _requested_subquery()
+    paid = (
+        select(
+            Payment.agreement_id,
+            _sum_if(Payment.status == "paid", Payment.amount_pence).label("paid"),
+            _sum_if(Payment.status == "scheduled", Payment.amount_pence).label("scheduled"),
+        )
+        .group_by(Payment.agreement_id)
+        .subquery("paid")
+    )
+    waiting = MonitoringReturn.status.in_(WAITING)
+    returns = (
+        select(
+            MonitoringReturn.agreement_id,
+            _sum_if(waiting, 1).label("due"),
+            _sum_if(MonitoringReturn.status.in_(REVIEWABLE), 1).label("submitted"),
+            _sum_if(MonitoringReturn.status == "accepted", 1).label("accepted"),
+            _sum_if(overdue_condition(today), 1).label("overdue"),
+        )
+        .group_by(MonitoringReturn.agreement_id)
+        .subquery("returns")
+    )
+    stmt = (
+        select(
+            Award.id, Award.amount_pence, Award.approved_at,
+            Bid.id.label("bid_id"), Bid.title, Bid.activities, Bid.theme, Bid.location, Bid.updated_at,
+            Organisation.id.label("org_id"), Organisation.name.label("org_name"), Organisation.org_identifier,
+            Fund.name.label("fund_name"), Fund.funding_source,
+            GrantAgreement.id.label("agreement_id"), GrantAgreement.status.label("agreement_status"),
+            GrantAgreement.start_date, GrantAgreement.end_date, GrantAgreement.repayment_due_pence,
+            GrantAgreement.updated_at.label("agreement_updated_at"),
+            requested.c.requested, paid.c.paid, paid.c.scheduled,
+            returns.c.due, returns.c.submitted, returns.c.accepted, returns.c.overdue,
+        )
+        .join(Bid, Award.bid_id == Bid.id)
+        .join(Organisation, Award.organisation_id == Organisation.id)
+        .join(FundYear, Award.fund_year_id == FundYear.id)
+        .join(Fund, FundYear.fund_id == Fund.id)
+        .outerjoin(GrantAgreement, GrantAgreement.award_id == Award.id)
+        .outerjoin(requested, requested.c.bid_id == Bid.id)
+        .outerjoin(paid, paid.c.agreement_id == GrantAgreement.id)
+        .outerjoin(returns, returns.c.agreement_id == GrantAgreement.id)
+        .where(FundYear.year_start == year_start)
+        .order_by(Award.approved_at, Award.id)
+    )
+    rows = []
+    for r in db.session.execute(stmt):
+        modified = [t for t in (r.approved_at, r.updated_at, r.agreement_updated_at) if t is not None]
+        rows.append(GrantsRegisterRow(
+            grant_id=f"{grant_id_prefix}-{bid_reference(r.bid_id)}",
+            bid_reference=bid_reference(r.bid_id),
+            organisation_id=r.org_id,
+            organisation=r.org_name,
+            org_identifier=r.org_identifier or None,
+            fund=r.fund_name,
+            funding_source=FUNDING_SOURCES.get(r.funding_source, r.funding_source),
+            title=r.title,
+            description=r.activities,
+            theme=THEMES.get(r.theme, r.theme),
+            location=r.location,
+            award_date=london_date(r.approved_at),
+            requested_pence=int(r.requested or 0),
+            awarded_pence=r.amount_pence,
+            agreement_reference=agreement_reference(r.agreement_id),
+            agreement_status=AGREEMENT.name(r.agreement_status) or None,
+            agreement_start=r.start_date,
+            agreement_end=r.end_date,
+            paid_pence=int(r.paid or 0),
+            scheduled_pence=int(r.scheduled or 0),
+            repayment_due_pence=r.repayment_due_pence,
+            returns_due=int(r.due or 0),
+            returns_submitted=int(r.submitted or 0),
+            returns_accepted=int(r.accepted or 0),
+            returns_overdue=int(r.overdue or 0),
+            last_modified=max(modified),
+        ))
+    return rows
+
+
+# --- Government return ----------------------------------------------------------------------------------
+
+
+@dataclass
+class GovernmentReturnRow:
+    bid_reference: str
+    agreement_reference: str | None
+    recipient: str
+    fund: str
+    purpose: str
+    award_date: date
+    agreement_start: date | None
+    agreement_end: date | None
+    awarded_pence: int
+    paid_in_period_pence: int
+    paid_to_date_pence: int
+    return_status: str | None
+    return_submitted_on: date | None
+    people_reached: int | None
+    spent_pence: int | None
+    outputs_achieved: str
+    outcomes_achieved: str
+
+
+# Which periods each government department asks for: MoJ six-monthly, Home Office quarterly; both may have a year.
+GOVERNMENT_SOURCES = {"moj": ("H1", "H2", "FY"), "home_office": ("Q1", "Q2", "Q3", "Q4", "FY")}
+
+
+def government_return(funding_source: str, period: Period, *, today: date | None = None) -> list[GovernmentReturnRow]:
+    """Grants from funds paid for by `funding_source` that were live in `period`.
+
+    Live means an agreement in force (accepted, active, closed or terminated) whose dates overlap the period, or,
+    for an award whose agreement is not in force yet (none, draft or issued), an award decided in the period.
+    The monitoring return shown is the one covering exactly that period, if there is one."""
+    today = today or dates.today()
+    first, after = utc_bounds(period.start, period.end)
+    paid_in_period = and_(Payment.status == "paid", Payment.paid_on >= period.start, Payment.paid_on <= period.end)
+    paid = (
+        select(
+            Payment.agreement_id,
+            _sum_if(paid_in_period, Payment.amount_pence).label("in_period"),
+            _sum_if(Payment.status == "paid", Payment.amount_pence).label("to_date"),
+        )
+        .group_by(Payment.agreement_id)
+        .subquery("paid")
+    )
+    in_force = and_(
+        GrantAgreement.status.in_(IN_FORCE),
+        GrantAgreement.start_date <= period.end,
+        GrantAgreement.end_date >= period.start,
+    )
+    awarded_in_period = and_(
+        or_(GrantAgreement.id.is_(None), GrantAgreement.status.not_in(IN_FORCE)),
+        Award.approved_at >= first,
+        Award.approved_at < after,
+    )
+    stmt = (
+        select(
+            Award.amount_pence, Award.approved_at, Bid.id.label("bid_id"), Bid.title,
+            Organisation.name.label("org_name"), Fund.name.label("fund_name"),
+            GrantAgreement.id.label("agreement_id"), GrantAgreement.start_date, GrantAgreement.end_date,
+            paid.c.in_period, paid.c.to_date,
+            MonitoringReturn.status.label("return_status"), MonitoringReturn.due_on, MonitoringReturn.submitted_at,
+            MonitoringReturn.people_reached, MonitoringReturn.spent_pence,
+            MonitoringReturn.outputs_achieved, MonitoringReturn.outcomes_achieved,
+        )
+        .join(Bid, Award.bid_id == Bid.id)
+        .join(Organisation, Award.organisation_id == Organisation.id)
+        .join(FundYear, Award.fund_year_id == FundYear.id)
+        .join(Fund, FundYear.fund_id == Fund.id)
+        .outerjoin(GrantAgreement, GrantAgreement.award_id == Award.id)
+        .outerjoin(paid, paid.c.agreement_id == GrantAgreement.id)
+        .outerjoin(MonitoringReturn, and_(
+            MonitoringReturn.agreement_id == GrantAgreement.id,
+            MonitoringReturn.period_start == period.start,
+            MonitoringReturn.period_end == period.end,
+        ))
+        .where(Fund.funding_source == funding_source, or_(in_force, awarded_in_period))
+        .order_by(Organisation.name, Award.approved_at, Award.id)
+    )
+    return [
+        GovernmentReturnRow(
+            bid_reference=bid_reference(r.bid_id),
+            agreement_reference=agreement_reference(r.agreement_id),
+            recipient=r.org_name,
+            fund=r.fund_name,
+            purpose=r.title,
+            award_date=london_date(r.approved_at),
+            agreement_start=r.start_date,
+            agreement_end=r.end_date,
+            awarded_pence=r.amount_pence,
+            paid_in_period_pence=int(r.in_period or 0),
+            paid_to_date_pence=int(r.to_date or 0),
+            return_status=return_status_name(r.return_status, r.due_on, today) if r.return_status else None,
+            return_submitted_on=london_date(r.submitted_at) if r.submitted_at else None,
+            people_reached=r.people_reached,
+            spent_pence=r.spent_pence,
+            outputs_achieved=r.outputs_achieved or "",
+            outcomes_achieved=r.outcomes_achieved or "",
+        )
+        for r in db.session.execute(stmt)
+    ]
+
+
+# --- Payments -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PaymentRow:
+    payment_reference: str
+    agreement_reference: str
+    bid_reference: str
+    organisation: str
+    fund: str
+    funding_source: str
+    amount_pence: int
+    due_on: date
+    status: str
+    paid_on: date | None
+    finance_reference: str
+    note: str
+
+
+def _payment_rows(condition: ColumnElement[bool], order: list[ColumnElement[Any]]) -> list[PaymentRow]:
+    stmt = (
+        select(
+            Payment.id, Payment.amount_pence, Payment.due_on, Payment.status, Payment.paid_on,
+            Payment.finance_reference, Payment.note, GrantAgreement.id.label("agreement_id"),
+            GrantAgreement.bid_id, Organisation.name.label("org_name"), Fund.name.label("fund_name"),
+            Fund.funding_source,
+        )
+        .join(GrantAgreement, Payment.agreement_id == GrantAgreement.id)
+        .join(Organisation, GrantAgreement.organisation_id == Organisation.id)
+        .join(Award, GrantAgreement.award_id == Award.id)
+        .join(FundYear, Award.fund_year_id == FundYear.id)
+        .join(Fund, FundYear.fund_id == Fund.id)
+        .where(condition)
+        .order_by(*order)
+    )
+    return [
+        PaymentRow(
+            payment_reference=payment_reference(r.id),
+            agreement_reference=agreement_reference(r.agreement_id) or "",
+            bid_reference=bid_reference(r.bid_id),
+            organisation=r.org_name,
+            fund=r.fund_name,
+            funding_source=FUNDING_SOURCES.get(r.funding_source, r.funding_source),
+            amount_pence=r.amount_pence,
+            due_on=r.due_on,
+            status=PAYMENT.name(r.status),
+            paid_on=r.paid_on,
+            finance_reference=r.finance_reference or "",
+            note=r.note or "",
+        )
+        for r in db.session.execute(stmt)
+    ]
+
+
+def payments(period: Period) -> list[PaymentRow]:
+    """Every payment, whatever its status, due or paid within the period; in date order (paid date if paid)."""
+    condition = or_(
+        and_(Payment.due_on >= period.start, Payment.due_on <= period.end),
+        and_(Payment.paid_on >= period.start, Payment.paid_on <= period.end),
+    )
+    return _payment_rows(condition, [func.coalesce(Payment.paid_on, Payment.due_on), Payment.id])
+
+
+def scheduled_payments_due(today: date, days: int = 30) -> list[PaymentRow]:
+    """Scheduled (unpaid) payments due within `days` of `today`, and any already past their due date."""
+    condition = and_(Payment.status == "scheduled", Payment.due_on <= today + timedelta(days=days))
+    return _payment_rows(condition, [Payment.due_on, Payment.id])
+
+
+# --- Overdue monitoring returns -------------------------------------------------------------------------
+
+
+@dataclass
+class OverdueReturns:
+    fund: str
+    funding_source: str
+    overdue: int
+
+
+def overdue_returns_by_fund(today: date) -> list[OverdueReturns]:
+    """How many monitoring returns are past their due date and not submitted, per fund (funds with none left out)."""
+    stmt = (
+        select(Fund.name, Fund.funding_source, func.count(MonitoringReturn.id).label("overdue"))
+        .select_from(MonitoringReturn)
+        .join(GrantAgreement, MonitoringReturn.agreement_id == GrantAgreement.id)
+        .join(Award, GrantAgreement.award_id == Award.id)
+        .join(FundYear, Award.fund_year_id == FundYear.id)
+        .join(Fund, FundYear.fund_id == Fund.id)
+        .where(overdue_condition(today))
+        .group_by(Fund.id, Fund.name, Fund.funding_source)
+        .order_by(Fund.name)
+    )
+    return [
+        OverdueReturns(fund=r.name, funding_source=FUNDING_SOURCES.get(r.funding_source, r.funding_source),
+                       overdue=r.overdue)
+        for r in db.session.execute(stmt)
+    ]
+
+
+def export_years(today: date) -> list[int]:
+    """Financial years worth offering: every fund-year's, and the current one, newest first."""
+    years = set(db.session.scalars(select(FundYear.year_start).distinct()))
+    years.add(financial_year_start(today))
+    return sorted(years, reverse=True)
