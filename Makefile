@@ -36,8 +36,9 @@ run: install demo ## Install, migrate, seed demo data and serve on http://127.0.
 serve: ## Serve with gunicorn (production style; set SECRET_KEY, DATABASE_URL, APP_ENV=production)
 	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
-lint: ## ruff
+lint: ## ruff (style, bugs, complexity) and mypy (type hints)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 test: install-dev lint ## Install everything and run the whole test suite (SQLite, with browser tests)
 	bash scripts/system-deps.sh

@@ -77,6 +77,17 @@ class Column:
     get: Callable[[Any], Any]
     kind: str = TEXT
     width: float | None = None
+    total: bool = False  # summed in the sheet's totals row, if it has one
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A data sheet: one row per item of `rows` (streamed), and a totals row when `totals_label` is given."""
+
+    title: str
+    columns: Sequence[Column]
+    rows: Iterable[Any]
+    totals_label: str | None = None
 
 
 class PeriodLike(Protocol):
@@ -152,33 +163,53 @@ def _text_cell(ws: WriteOnlyWorksheet, value: str, *, bold: bool = False, wrap: 
 
 def write_table_workbook(target: Target, info: ExportInfo, sheet_title: str, columns: Sequence[Column],
                          rows: Iterable[Any]) -> int:
-    """Write a data sheet (one row per item of `rows`, streamed) and an About sheet; return the number of rows.
+    """Write a data sheet (one row per item of `rows`, streamed) and an About sheet; return the number of rows."""
+    return write_workbook(target, info, [Sheet(sheet_title, columns, rows)])
 
-    The data sheet comes first so it opens first and tools reading the first sheet find the data."""
+
+def write_workbook(target: Target, info: ExportInfo, sheets: Sequence[Sheet]) -> int:
+    """Write the data sheets, then an About sheet; return the number of rows of the first sheet.
+
+    The data sheets come first so the main one opens first and tools reading the first sheet find the data."""
     if isinstance(target, str | PathLike):
         with open(target, "wb") as out:  # opened first, so a bad path fails before any work is done
-            return write_table_workbook(out, info, sheet_title, columns, rows)
+            return write_workbook(out, info, sheets)
     wb = Workbook(write_only=True)
     wb.properties.title = _ILLEGAL.sub("", info.title)
     wb.properties.creator = _ILLEGAL.sub("", info.made_by)
     try:
-        ws = wb.create_sheet(sheet_title[:31])
-        for index, column in enumerate(columns, 1):
-            width = column.width or max(_DEFAULT_WIDTHS[column.kind], len(column.title) + 3)
-            ws.column_dimensions[get_column_letter(index)].width = width
-        ws.freeze_panes = "A2"  # written with the sheet's top, so before the first row
-        ws.append([cell(ws, column.title, bold=True) for column in columns])
-        count = 0
-        for row in rows:
-            ws.append([cell(ws, column.get(row), column.kind) for column in columns])
-            count += 1
-        # The filter covers the header and every data row (just the header when there are none).
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
-        write_about_sheet(wb, info, sheet_title, count)
+        counts = [_write_sheet(wb, sheet) for sheet in sheets]
+        write_about_sheet(wb, info, sheets[0].title, counts[0])
         wb.save(target)
     except BaseException:
         _discard(wb)
         raise
+    return counts[0]
+
+
+def _write_sheet(wb: Workbook, sheet: Sheet) -> int:
+    columns = sheet.columns
+    ws = wb.create_sheet(sheet.title[:31])
+    for index, column in enumerate(columns, 1):
+        width = column.width or max(_DEFAULT_WIDTHS[column.kind], len(column.title) + 3)
+        ws.column_dimensions[get_column_letter(index)].width = width
+    ws.freeze_panes = "A2"  # written with the sheet's top, so before the first row
+    ws.append([cell(ws, column.title, bold=True) for column in columns])
+    totals = [0] * len(columns)
+    count = 0
+    for row in sheet.rows:
+        values = [column.get(row) for column in columns]
+        ws.append([cell(ws, value, column.kind) for value, column in zip(values, columns, strict=True)])
+        for index, (value, column) in enumerate(zip(values, columns, strict=True)):
+            if column.total and isinstance(value, int):
+                totals[index] += value
+        count += 1
+    # The filter covers the header and every data row (just the header when there are none), not the totals.
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
+    if sheet.totals_label is not None:
+        ws.append([cell(ws, sheet.totals_label, bold=True),
+                   *[cell(ws, totals[i], column.kind, bold=True) if column.total else None
+                     for i, column in enumerate(columns) if i > 0]])
     return count
 
 

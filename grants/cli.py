@@ -13,11 +13,14 @@ from grants.core.extensions import db
 from grants.core.models import ROLES, Organisation, User
 from grants.core.passwords import hash_password, password_problem
 from grants.finance.cli import export_command
+from grants.monitoring.cli import load_measures_command, send_reminders_command
 
 
 def register_commands(app: Flask) -> None:
     register_backup_command(app)
     app.cli.add_command(export_command)
+    app.cli.add_command(send_reminders_command)
+    app.cli.add_command(load_measures_command)
 
     @app.cli.command("create-user")
     @click.option("--email", required=True)

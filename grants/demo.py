@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -11,10 +11,25 @@ from grants.assessment.rules import CRITERIA, AssessmentInput, award_for, decide
 from grants.bids.lifecycle import BID
 from grants.core import dates
 from grants.core.audit import record_event
-from grants.core.dates import financial_year_bounds, financial_year_start
+from grants.core.dates import LONDON, financial_year_bounds, financial_year_start
 from grants.core.extensions import db
-from grants.core.models import Bid, BudgetLine, Fund, FundYear, Organisation, User, utcnow
+from grants.core.models import (
+    DEFAULT_FREQUENCY,
+    Bid,
+    BudgetLine,
+    Fund,
+    FundYear,
+    GrantAgreement,
+    MonitoringReturn,
+    Organisation,
+    OutcomeMeasure,
+    User,
+    utcnow,
+)
 from grants.core.passwords import hash_password
+from grants.monitoring.measures import load_standard_set
+from grants.monitoring.rules import ReturnAnswers, review
+from grants.monitoring.rules import submit as submit_return
 from grants.payments.rules import record_paid, schedule_payment
 
 DEMO_PASSWORD = "demo-password-2025"
@@ -49,6 +64,26 @@ FUNDS = [
         "per_applicant_cap": 15_000_00,
         "delegation_limit": 2_500_00,
     },
+    {
+        "name": "Victims' Services Fund",
+        "description": "Ministry of Justice victims' services grant: support for victims to cope and recover.",
+        "funding_source": "moj",
+        "budget": 150_000_00,
+        "per_bid_cap": 50_000_00,
+        "per_applicant_cap": None,
+        "delegation_limit": 50_000_00,
+        "measures": "moj-victims",
+    },
+    {
+        "name": "Safer Streets Fund",
+        "description": "Home Office Safer Streets: crime prevention in neighbourhoods, reported quarterly.",
+        "funding_source": "home_office",
+        "budget": 200_000_00,
+        "per_bid_cap": 60_000_00,
+        "per_applicant_cap": None,
+        "delegation_limit": 60_000_00,
+        "measures": "home-office-crime",
+    },
 ]
 
 USERS = [
@@ -79,12 +114,17 @@ def seed_demo(today: date | None = None) -> None:
     orgs[OPCC] = _get_or_create(Organisation, {"org_type": "opcc", "org_identifier": None}, name=OPCC)
 
     current = financial_year_start(today)
-    years = sorted({2025, current})
+    monitored = financial_year_start(today - timedelta(days=120))  # a year with returns already due
+    years = sorted({2025, monitored, current})
     fund_years: dict[tuple[str, int], FundYear] = {}
     for spec in FUNDS:
+        source = str(spec["funding_source"])
         fund = _get_or_create(
-            Fund, {"description": spec["description"], "funding_source": spec["funding_source"]}, name=spec["name"]
+            Fund, {"description": spec["description"], "funding_source": source,
+                   "reporting_frequency": DEFAULT_FREQUENCY[source]}, name=spec["name"]
         )
+        if spec.get("measures"):
+            load_standard_set(fund, str(spec["measures"]), None)
         for year in years:
             opens, closes = financial_year_bounds(year)
             fund_years[(spec["name"], year)] = _get_or_create(
@@ -124,38 +164,48 @@ def seed_demo(today: date | None = None) -> None:
         _demo_bid(users["applicant@cambridge-csp.example"], youth, "Street-based youth work (draft)",
                   "ASB at Arbury Court", "Arbury", "youth_diversion", [("Youth worker hours", 2_000_00)], today, submit=False)
         _demo_grant(funded, users, today)
+        _demo_government_grants(fund_years, monitored, users, today)
     db.session.commit()
 
 
 def _demo_grant(bid: Bid, users: dict[str, User], today: date) -> None:
     """Take one bid through the whole life cycle with the same rules the pages use: assessed, awarded,
     agreement issued, accepted and started, a first payment made."""
-    officer, finance = users["officer@opcc.example"], users["finance@opcc.example"]
-    applicant = users["applicant@cambridge-csp.example"]
+    finance = users["finance@opcc.example"]
+    agreement = _take_through_award(
+        bid, users, today, "Marked bikes are less attractive to thieves and easier to return to their owners, so "
+        "cycle marking reduces bike theft around Mill Road.", "Mark at least 200 bikes by the end date.")
+    half = agreement.amount_pence // 2
+    payment, _ = schedule_payment(agreement, finance, half, today, "First half on acceptance", today=today)
+    if payment is not None:
+        record_paid(payment, finance, today, "AP-DEMO-0001", today)
+    schedule_payment(agreement, finance, agreement.amount_pence - half, agreement.end_date,
+                     "Second half after the first monitoring return", today=today)
+
+
+def _take_through_award(bid: Bid, users: dict[str, User], on: date, reasons: str, special: str = "") -> GrantAgreement:
+    """Assessed, awarded in full, agreement prepared, issued, accepted and started, all on the day `on`."""
+    officer = users["officer@opcc.example"]
+    applicant = bid.created_by
     db.session.flush()
     record_assessment(bid, officer, AssessmentInput(
         scores={key: 4 for key in CRITERIA}, comments="Clear plan with the neighbourhood policing team.",
         recommended_pence=bid.requested_pence, conflict_of_interest=False, conflict_details="",
         organisation_checked=True, due_diligence_notes="Statutory partnership; bank details match our records.",
         fraud_risk="low", fraud_risk_reasons="Long-standing partner with a good record of delivery.",
-    ), today)
-    decide_award(bid, officer, bid.requested_pence,
-                 "Marked bikes are less attractive to thieves and easier to return to their owners, so cycle "
-                 "marking reduces bike theft around Mill Road.", today)
+    ), on)
+    outcome, problems = decide_award(bid, officer, bid.requested_pence, reasons, on)
+    assert outcome is not None, problems
     award = award_for(bid)
     assert award is not None
-    agreement, _ = prepare_agreement(award, officer, AgreementTerms(bid.start_date, bid.end_date,
-                                                                    "Mark at least 200 bikes by the end date."))
+    agreement, _ = prepare_agreement(award, officer, AgreementTerms(bid.start_date, bid.end_date, special))
     assert agreement is not None
-    issue(agreement, officer, today)
-    accept(agreement, applicant, applicant.name, "Community Safety Manager", True, today)
-    activate(agreement, officer, today)
-    payment, _ = schedule_payment(agreement, finance, award.amount_pence // 2, today, "First half on acceptance",
-                                  today=today)
-    if payment is not None:
-        record_paid(payment, finance, today, "AP-DEMO-0001", today)
-    schedule_payment(agreement, finance, award.amount_pence - award.amount_pence // 2, agreement.end_date,
-                     "Second half after the first monitoring return", today=today)
+    issue(agreement, officer, on)
+    accept(agreement, applicant, applicant.name, "Community Safety Manager", True, on)
+    activate(agreement, officer, on)
+    # The demo tells a story that started on `on`: the agreement's times say so too.
+    agreement.accepted_at = agreement.activated_at = award.approved_at = datetime.combine(on, time(9, 0), tzinfo=LONDON)
+    return agreement
 
 
 def _demo_bid(user: User, fund_year: FundYear, title: str, local_issue: str, where: str, theme: str,
@@ -175,3 +225,79 @@ def _demo_bid(user: User, fund_year: FundYear, title: str, local_issue: str, whe
         BID.apply("submit", user, bid, today, note="demo data")
         bid.submitted_at = utcnow()
     return bid
+
+
+# Grants paid for by government departments, with a year of monitoring so the returns have figures in them.
+GOVERNMENT_GRANTS = [
+    # fund, applicant, title, issue, area, theme, budget lines (item, pence, kind), returns left undone
+    ("Victims' Services Fund", "applicant@cambridge-csp.example", "Independent victim advocates",
+     "Victims of domestic abuse and stalking wait weeks for specialist support", "Cambridge", "other",
+     [("Advocate salaries", 20_000_00, "revenue"), ("Secure case-management laptops", 4_000_00, "capital")], 0),
+    ("Safer Streets Fund", "applicant@fenland-csp.example", "Wisbech town-centre safety",
+     "Burglary and theft from vehicles around Wisbech town centre", "Wisbech", "asb",
+     [("Alley gates and lighting", 24_000_00, "capital"), ("Target-hardening visits", 16_000_00, "revenue")], 0),
+    ("Safer Streets Fund", "applicant@cambridge-csp.example", "Mill Road cycle security",
+     "Cycle theft and vehicle crime along Mill Road", "Petersfield", "bike_theft",
+     [("Secure cycle parking", 10_000_00, "capital"), ("Crime prevention officer hours", 8_000_00, "revenue")], 1),
+]
+
+
+def _demo_government_grants(fund_years: dict[tuple[str, int], FundYear], year: int, users: dict[str, User],
+                            today: date) -> None:
+    """Each grant runs for the financial year `year`; every return already past its due date is submitted and
+    accepted, except the last `undone` of them, left overdue for the reminders to find."""
+    officer = users["officer@opcc.example"]
+    start, end = financial_year_bounds(year)
+    for fund_name, email, title, issue_text, area, theme, lines, undone in GOVERNMENT_GRANTS:
+        applicant = users[email]
+        bid = _demo_bid(applicant, fund_years[(fund_name, year)], title, issue_text, area, theme,
+                        [(item, pence) for item, pence, _kind in lines], start, submit=True)
+        for line, (_item, _pence, kind) in zip(bid.budget_lines, lines, strict=True):
+            line.kind = kind
+        bid.start_date, bid.end_date = start, end
+        agreement = _take_through_award(bid, users, start, f"{title} reduces harm to victims and crime in {area}.")
+        _pay_quarterly(agreement, users["finance@opcc.example"], start, today)
+        past = [ret for ret in agreement.returns if ret.due_on < today]
+        for number, ret in enumerate(past[:len(past) - undone] if undone else past):
+            _demo_return(ret, applicant, officer, number)
+
+
+def _pay_quarterly(agreement: GrantAgreement, finance: User, start: date, today: date) -> None:
+    """A payment due at the start of each quarter (not in advance of need); those already due are paid."""
+    quarter = agreement.amount_pence // 4
+    for n in range(4):
+        due = date(start.year + (start.month + 3 * n - 1) // 12, (start.month + 3 * n - 1) % 12 + 1, 1)
+        amount = quarter if n < 3 else agreement.amount_pence - 3 * quarter
+        payment, _ = schedule_payment(agreement, finance, amount, due, f"Quarter {n + 1}", today=start)
+        if payment is not None and due <= today:
+            record_paid(payment, finance, due, f"AP-DEMO-{agreement.id:03d}-{n + 1}", today)
+
+
+# Plausible figures for a period: more referred than supported, each need a part of those supported.
+DEMO_COUNTS = {"Victims referred": 48, "Victims supported": 36,
+               "Victims who report being better able to cope and recover": 22,
+               "People reached by interventions": 140, "Homes or places made safer": 30, "Sessions delivered": 12}
+
+
+def _demo_value(measure: OutcomeMeasure, number: int) -> str:
+    if measure.unit == "yes_no":
+        return "yes"
+    if measure.unit == "percentage":
+        return str(62 + 6 * number)
+    if measure.unit == "money":
+        return "250"
+    return str(DEMO_COUNTS.get(measure.name, 4 + 2 * (measure.position % 5)) + 3 * number)
+
+
+def _demo_return(ret: MonitoringReturn, applicant: User, officer: User, number: int) -> None:
+    """Answers with figures for each measure and spend against each budget line, submitted then accepted."""
+    on = ret.period_end + timedelta(days=10)
+    measures = {m.id: _demo_value(m, number) for m in ret.agreement.bid.fund_year.fund.measures}
+    share = 4 if ret.period_name.startswith("Q") else 2
+    spend = {line.id: f"{line.amount_pence // share // 100}" for line in ret.agreement.bid.budget_lines}
+    answers = ReturnAnswers(progress="Delivered as planned with the neighbourhood policing team.",
+                            challenges="Recruitment took a month longer than planned." if number == 0 else "",
+                            rag="green" if number else "amber", measures=measures, spend=spend)
+    problems = submit_return(ret, applicant, answers, on)
+    assert not problems, problems
+    review(ret, officer, "accepted", "Thank you: figures checked against the case records.", on, "green")

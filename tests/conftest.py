@@ -17,11 +17,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from grants import create_app
+from grants.bids.rules import BudgetLineInput, save_bid, start_bid, submit_bid
 from grants.core.config import database_url
 from grants.core.dates import financial_year_bounds, financial_year_start
 from grants.core.dates import today as uk_today
 from grants.core.extensions import db
-from grants.core.models import Fund, FundYear, Organisation, User
+from grants.core.models import Bid, Fund, FundYear, Organisation, User
 from grants.core.passwords import hash_password
 
 # Loaded by the controlling process, so the screenshot folder is named once for all xdist workers.
@@ -104,6 +105,21 @@ def make_user(email: str, role: str, org: Organisation | None, name: str | None 
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def make_submitted_bid(user: User, fund_year: FundYear, amount_pence: int, *, title: str = "Street lighting") -> Bid:
+    """A bid for `fund_year`, submitted by `user` through the same rules the applicant's pages use; committed."""
+    today = uk_today()
+    bid = start_bid(user, fund_year, today)
+    save_bid(bid, user, {
+        "title": title, "local_issue": "Burglaries after dark", "activities": "New lights on two paths",
+        "location": "Wisbech", "theme": "asb", "start_date": today + timedelta(days=10),
+        "end_date": today + timedelta(days=100), "outputs": "Twelve lights", "outcomes": "Fewer burglaries",
+        "declaration": True,
+    }, [BudgetLineInput("Lights", amount_pence)])
+    assert submit_bid(bid, user, today) == {}
+    db.session.commit()
+    return bid
 
 
 @pytest.fixture()

@@ -29,16 +29,17 @@ from grants.assessment.rules import (
     request_information,
 )
 from grants.auth.rules import issue_reset_token
-from grants.bids.rules import BudgetLineInput, save_bid, start_bid, submit_bid
+from grants.bids.rules import start_bid
 from grants.core.dates import financial_year_bounds, financial_year_start
 from grants.core.dates import today as uk_today
 from grants.core.extensions import db
 from grants.core.mail import queue_email
-from grants.core.models import ROLES, Bid, Fund, FundYear, GrantAgreement, Organisation, User
+from grants.core.models import ROLES, Bid, Fund, FundYear, GrantAgreement, MonitoringReturn, Organisation, User
+from grants.monitoring.evidence import add_evidence
 from grants.monitoring.rules import ReturnAnswers
 from grants.monitoring.rules import submit as submit_return
 from grants.payments.rules import schedule_payment
-from tests.conftest import make_user
+from tests.conftest import make_submitted_bid, make_user
 
 
 def module_app(tmp_path_factory: Any, database_uri_base: str | None, name: str) -> Iterator[Flask]:
@@ -80,21 +81,6 @@ class Records:
         return self.ids[name]
 
 
-def _submitted_bid(user: User, fund_year: FundYear, amount_pence: int, title: str) -> Bid:
-    today = uk_today()
-    bid = start_bid(user, fund_year, today)
-    save_bid(bid, user, {
-        "title": title, "local_issue": "Bike theft near the station", "activities": "Marking events",
-        "location": "Wisbech", "theme": "bike_theft", "start_date": today + timedelta(days=10),
-        "end_date": today + timedelta(days=100), "outputs": "200 bikes marked", "outcomes": "Fewer thefts",
-        "declaration": True,
-    }, [BudgetLineInput("Marking kits", amount_pence)])
-    problems = submit_bid(bid, user, today)
-    assert problems == {}, problems
-    db.session.flush()
-    return bid
-
-
 def _assess(bid: Bid, officer: User) -> None:
     problems = record_assessment(bid, officer, AssessmentInput(
         scores={key: 4 for key in CRITERIA}, comments="Clear plan", recommended_pence=bid.requested_pence,
@@ -118,14 +104,14 @@ def new_bid(app: Flask, records: Records, *, status: str = "submitted", amount_p
         if status == "draft":
             bid = start_bid(applicant, fund_year, uk_today())
         else:
-            bid = _submitted_bid(applicant, fund_year, amount_pence, title)
+            bid = make_submitted_bid(applicant, fund_year, amount_pence, title=title)
         if status in ("in_review", "recommended", "approved"):
             _assess(bid, officer)
         if status in ("recommended", "approved"):
             outcome, problems = decide_award(bid, officer, amount_pence, "Marked bikes are stolen less", uk_today())
             assert outcome is not None and outcome.status == status, (outcome, problems)
         if status == "info_requested":
-            request_information(bid, officer, "Which stations?", uk_today())
+            assert request_information(bid, officer, "Which stations?", uk_today()) == {}
         assert bid.status == status
         db.session.commit()
         bid_id = bid.id
@@ -174,6 +160,18 @@ def add_payment(app: Flask, records: Records, agreement_id: int) -> int:
         return payment_id
 
 
+def add_evidence_file(app: Flask, records: Records, return_id: int, org: str) -> int:
+    """A PDF sent with a return by someone of the grantee organisation `org`; returns its id."""
+    with app.app_context():
+        ret = db.session.get(MonitoringReturn, return_id)
+        grantee = db.session.get(User, records[f"user_{org}"])
+        evidence = add_evidence(ret, grantee, "photos.pdf", b"%PDF-1.4\n%%EOF\n", app.config["EVIDENCE_DIR"])
+        db.session.commit()
+        evidence_id = evidence.id
+        db.session.remove()
+        return evidence_id
+
+
 def returns_of(app: Flask, records: Records, agreement_id: int, *, submit_first: bool = False,
                org: str = "applicant") -> list[int]:
     """The ids of an active agreement's monitoring returns, earliest first; the first one submitted if asked."""
@@ -181,7 +179,8 @@ def returns_of(app: Flask, records: Records, agreement_id: int, *, submit_first:
         agreement = db.session.get(GrantAgreement, agreement_id)
         returns = list(agreement.returns)
         if submit_first:
-            answers = ReturnAnswers("Six events held", "120 bikes marked", "Fewer thefts", 120, 50_00, "")
+            answers = ReturnAnswers("Six events held", "", "green",
+                                    spend={line.id: "50" for line in agreement.bid.budget_lines})
             grantee = db.session.get(User, records[f"user_{org}"])
             assert submit_return(returns[0], grantee, answers, uk_today()) == {}
             db.session.commit()
@@ -245,8 +244,10 @@ def build_records(app: Flask) -> Records:
     records.ids["agreement_other_active"] = new_agreement(app, records, org="other_applicant")
     records.ids["payment_scheduled"] = add_payment(app, records, records["agreement_active"])
     submitted, due, *_ = returns_of(app, records, records["agreement_active"], submit_first=True)
-    records.ids.update(return_submitted=submitted, return_due=due,
-                       return_other=returns_of(app, records, records["agreement_other_active"])[0])
+    other_return = returns_of(app, records, records["agreement_other_active"])[0]
+    records.ids.update(return_submitted=submitted, return_due=due, return_other=other_return,
+                       evidence_own=add_evidence_file(app, records, submitted, "applicant"),
+                       evidence_other=add_evidence_file(app, records, other_return, "other_applicant"))
     records.ids.update(this_year=financial_year_start(uk_today()), whole_year="FY", moj="moj")
     return records
 

@@ -129,6 +129,8 @@ ACCESS: dict[str, Access] = {
     "monitoring.edit": rule(APPLICANT, post=To("/monitoring/{return_id}/edit"), data={**VERSION, "save": "Save"},
                             return_id="return_due", hidden={"return_id": "return_other"}),
     "monitoring.review": rule(OFFICER, post=200, data=VERSION, return_id="return_submitted"),
+    "monitoring.evidence": rule(GRANTEE_AND_STAFF, evidence_id="evidence_own",
+                                hidden={"evidence_id": {"applicant": "evidence_other"}}),
     # Finance: the exports page and its downloads.
     "finance.index": rule(STAFF),
     "finance.grants_register": rule(STAFF, query=EXPORT),

@@ -13,13 +13,12 @@ from grants.assessment.rules import AssessmentInput, decide_award, record_assess
 from grants.core.dates import today as uk_today
 from grants.core.extensions import db
 from grants.core.models import AuditEvent, Award, GrantAgreement, MonitoringReturn, OutboxEmail, Payment
-from tests.conftest import World, error_messages, field_error, page
-from tests.test_assessment import make_submitted_bid
+from tests.conftest import World, error_messages, field_error, make_submitted_bid, page
 
 
 def approved_award(world: World, amount_pence: int = 2_000_00, title: str = "Cycle marking kits") -> Award:
     """An award approved through the same rules the officer's pages use."""
-    bid = make_submitted_bid(world, amount_pence, title=title)
+    bid = make_submitted_bid(world.user("applicant"), world.scf_year, amount_pence, title=title)
     officer = world.user("officer")
     assert record_assessment(bid, officer, AssessmentInput(
         scores={"need": 4, "crime_reduction": 4, "deliverability": 4, "value_for_money": 4, "measures": 4},
@@ -193,8 +192,8 @@ def test_only_the_grantee_organisation_sees_or_accepts_its_agreement(as_role, wo
 
 
 def test_starting_the_grant_schedules_a_return_for_each_half_year(as_role, world: World) -> None:
-    start = date(2026, 6, 1)
-    agreement = issued_agreement(as_role, world, start=start, end=date(2027, 5, 31))
+    start = date(2036, 6, 1)  # far enough ahead that no due date is held back by the day it starts
+    agreement = issued_agreement(as_role, world, start=start, end=date(2037, 5, 31))
     client = as_role("applicant")
     post_version(client, f"/agreements/{agreement.id}/accept", agreement, accepted_name="Tom Hughes",
                  accepted_role="Manager", confirm="y")
@@ -205,10 +204,11 @@ def test_starting_the_grant_schedules_a_return_for_each_half_year(as_role, world
     assert agreement.status == "active"
     returns = db.session.scalars(select(MonitoringReturn).where(MonitoringReturn.agreement_id == agreement.id)
                                  .order_by(MonitoringReturn.period_start)).all()
+    # One per half-year the grant touches; the last ends with the grant.
     assert [(r.period_start, r.period_end, r.due_on, r.status) for r in returns] == [
-        (date(2026, 4, 1), date(2026, 9, 30), date(2026, 10, 31), "due"),
-        (date(2026, 10, 1), date(2027, 3, 31), date(2027, 5, 1), "due"),
-        (date(2027, 4, 1), date(2027, 9, 30), date(2027, 10, 31), "due"),
+        (date(2036, 4, 1), date(2036, 9, 30), date(2036, 10, 31), "due"),
+        (date(2036, 10, 1), date(2037, 3, 31), date(2037, 5, 1), "due"),
+        (date(2037, 4, 1), date(2037, 5, 31), date(2037, 7, 1), "due"),
     ]
     assert events("grant_agreement", agreement.id) == [
         "agreement.prepared", "agreement.issued", "agreement.accepted", "agreement.active"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,31 +10,13 @@ from sqlalchemy import func, select
 
 from grants.assessment.routes import CHANGED_ELSEWHERE
 from grants.assessment.rules import CRITERIA
-from grants.bids.rules import BudgetLineInput, save_bid, start_bid, submit_bid
-from grants.core.dates import today as uk_today
 from grants.core.extensions import db
 from grants.core.models import Assessment, AuditEvent, Award, Bid, BidSnapshot, Decision, FundYear, OutboxEmail, User
 from grants.core.money import money_input_value
-from tests.conftest import World, error_messages, field_error, page
+from tests.conftest import World, error_messages, field_error, make_submitted_bid, page
 from tests.test_bids import bid_form
 
 SCF = "Safer Communities Fund"
-
-
-def make_submitted_bid(world: World, amount_pence: int, *, user: User | None = None, title: str = "Street lighting") -> Bid:
-    """A bid submitted through the same rules the applicant's pages use."""
-    user = user or world.user("applicant")
-    today = uk_today()
-    bid = start_bid(user, world.scf_year, today)
-    save_bid(bid, user, {
-        "title": title, "local_issue": "Burglaries after dark", "activities": "New lights on two paths",
-        "location": "Wisbech", "theme": "asb", "start_date": today + timedelta(days=10),
-        "end_date": today + timedelta(days=100), "outputs": "Twelve lights", "outcomes": "Fewer burglaries",
-        "declaration": True,
-    }, [BudgetLineInput("Lights", amount_pence)])
-    assert submit_bid(bid, user, today) == {}
-    db.session.commit()
-    return bid
 
 
 def fresh(bid: Bid) -> Bid:
@@ -82,8 +63,8 @@ def award(client: FlaskClient, bid: Bid, amount_pence: int | str, **kwargs: str)
     return client.post(f"/assess/bids/{bid.id}/award", data=award_form(bid, amount_pence, **kwargs))
 
 
-def assessed_bid(as_role: Any, world: World, amount_pence: int, **kwargs: Any) -> Bid:
-    bid = make_submitted_bid(world, amount_pence, **kwargs)
+def assessed_bid(as_role: Any, world: World, amount_pence: int, *, user: User | None = None, **kwargs: Any) -> Bid:
+    bid = make_submitted_bid(user or world.user("applicant"), world.scf_year, amount_pence, **kwargs)
     assert assess(as_role("officer"), bid).status_code == 302
     assert fresh(bid).status == "in_review"
     return bid
@@ -108,7 +89,7 @@ def outbox(to: str) -> list[OutboxEmail]:
 
 
 def test_officer_assessment_puts_the_bid_in_review_with_scores_and_due_diligence(as_role, world: World) -> None:
-    bid = make_submitted_bid(world, 3_000_00)
+    bid = make_submitted_bid(world.user("applicant"), world.scf_year, 3_000_00)
     client = as_role("officer")
     form = page(client.get(f"/assess/bids/{bid.id}/assess"))
     assert form.find(id="recommended_pence")["value"] == "3000"  # the amount asked for, to start from
@@ -129,7 +110,7 @@ def test_officer_assessment_puts_the_bid_in_review_with_scores_and_due_diligence
 
 
 def test_assessment_shows_every_problem_next_to_its_field_and_stores_nothing(as_role, world: World) -> None:
-    bid = make_submitted_bid(world, 3_000_00)
+    bid = make_submitted_bid(world.user("applicant"), world.scf_year, 3_000_00)
     client = as_role("officer")
     blank = {f"score_{key}": None for key in CRITERIA} | {
         "conflict_of_interest": None, "organisation_checked": None, "fraud_risk": None, "fraud_risk_reasons": ""}
@@ -154,7 +135,7 @@ def test_assessment_shows_every_problem_next_to_its_field_and_stores_nothing(as_
 
 
 def test_a_declared_conflict_of_interest_refuses_the_assessment_but_keeps_the_declaration(as_role, world: World) -> None:
-    bid = make_submitted_bid(world, 1_000_00)
+    bid = make_submitted_bid(world.user("applicant"), world.scf_year, 1_000_00)
     response = assess(as_role("officer"), bid, conflict_of_interest="yes", conflict_details="My sister chairs the CSP")
     assert response.status_code == 200
     assert field_error(response, "conflict_of_interest").startswith("You have declared a conflict of interest")
@@ -165,7 +146,7 @@ def test_a_declared_conflict_of_interest_refuses_the_assessment_but_keeps_the_de
 
 
 def test_an_award_needs_an_assessment_first(as_role, world: World) -> None:
-    bid = make_submitted_bid(world, 1_000_00)
+    bid = make_submitted_bid(world.user("applicant"), world.scf_year, 1_000_00)
     client = as_role("officer")
     response = client.get(f"/assess/bids/{bid.id}/award", follow_redirects=True)
     assert "so that decision cannot be taken now" in response.get_data(as_text=True)
@@ -341,7 +322,7 @@ def test_an_approver_cannot_approve_an_award_they_recommended(as_role, world: Wo
 
 
 def test_an_approver_cannot_approve_a_bid_they_assessed(as_role, world: World) -> None:
-    bid = make_submitted_bid(world, 4_000_00)
+    bid = make_submitted_bid(world.user("applicant"), world.scf_year, 4_000_00)
     assert assess(as_role("officer2"), bid).status_code == 302
     assert award(as_role("officer"), bid, 4_000_00).status_code == 302
     assessor = db.session.get(User, world.user("officer2").id)
@@ -376,7 +357,7 @@ def test_only_an_approver_may_reject_a_recommended_bid(as_role, world: World) ->
 
 
 def test_information_request_and_resubmission_keep_both_versions(as_role, world: World) -> None:
-    bid = make_submitted_bid(world, 2_000_00, title="First title")
+    bid = make_submitted_bid(world.user("applicant"), world.scf_year, 2_000_00, title="First title")
     client = as_role("officer")
     response = client.post(f"/assess/bids/{bid.id}/request-information",
                            data={"version": str(fresh(bid).version), "message": ""})
@@ -407,7 +388,7 @@ def test_information_request_and_resubmission_keep_both_versions(as_role, world:
 
 
 def test_rejection_needs_reasons_and_tells_the_applicant(as_role, world: World) -> None:
-    bid = make_submitted_bid(world, 2_000_00)
+    bid = make_submitted_bid(world.user("applicant"), world.scf_year, 2_000_00)
     client = as_role("officer")
     response = client.post(f"/assess/bids/{bid.id}/reject", data={"version": str(fresh(bid).version), "reasons": " "})
     assert field_error(response, "reasons") == "Give the reasons for rejecting the bid"
@@ -471,14 +452,14 @@ def test_the_bid_page_shows_the_whole_history_in_order(as_role, world: World) ->
 
 
 def test_outbox_lists_decision_emails_for_admins(as_role, world: World) -> None:
-    bid = make_submitted_bid(world, 2_000_00)
+    bid = make_submitted_bid(world.user("applicant"), world.scf_year, 2_000_00)
     as_role("officer").post(f"/assess/bids/{bid.id}/reject", data={"version": str(fresh(bid).version), "reasons": "No"})
     listing = as_role("admin").get("/admin/outbox").get_data(as_text=True)
     assert f"{bid.reference}: not funded" in listing and world.user("applicant").email in listing
 
 
 def test_applicants_cannot_use_the_decision_pages(as_role, world: World) -> None:
-    bid = make_submitted_bid(world, 2_000_00)
+    bid = make_submitted_bid(world.user("applicant"), world.scf_year, 2_000_00)
     client = as_role("applicant")
     for path in ("assess", "award", "reject", "request-information"):
         assert client.get(f"/assess/bids/{bid.id}/{path}").status_code == 403

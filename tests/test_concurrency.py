@@ -21,9 +21,8 @@ from grants.assessment.rules import CRITERIA, AssessmentInput, record_assessment
 from grants.core.dates import today as uk_today
 from grants.core.extensions import db
 from grants.core.models import Award, Bid, Decision, FundYear, GrantAgreement, Payment
-from tests.conftest import PASSWORD, World, make_user
+from tests.conftest import PASSWORD, World, make_submitted_bid, make_user
 from tests.test_agreements import active_agreement
-from tests.test_assessment import make_submitted_bid
 
 DECISIONS = 24
 AMOUNT = 1_000_00
@@ -99,7 +98,7 @@ def assessed_bids(world: World, count: int = DECISIONS) -> list[Bid]:
     applicants = [world.user("applicant"), world.user("other_applicant")]
     bids = []
     for n in range(count):
-        bid = make_submitted_bid(world, AMOUNT, user=applicants[n % 2], title=f"Bid {n}")
+        bid = make_submitted_bid(applicants[n % 2], world.scf_year, AMOUNT, title=f"Bid {n}")
         problems = record_assessment(bid, world.user("officer"), AssessmentInput(
             scores=dict.fromkeys(CRITERIA, 3), comments="", recommended_pence=AMOUNT, conflict_of_interest=False,
             conflict_details="", organisation_checked=True, due_diligence_notes="Checked", fraud_risk="low",

@@ -35,11 +35,15 @@ from grants.core.models import (
     Fund,
     FundYear,
     GrantAgreement,
+    MeasureValue,
     MonitoringReturn,
     Organisation,
+    OutcomeMeasure,
     Payment,
+    ReturnSpend,
 )
 from grants.finance import reports
+from grants.finance.government import government_return
 from tests.conftest import World
 
 YEAR = 2025  # a fixed past financial year, 2025-26, so the period edges below never move
@@ -117,8 +121,8 @@ class Grants:
                           **answers: Any) -> MonitoringReturn:
         period = period_named(YEAR, period_name)
         assert period is not None
-        ret = MonitoringReturn(agreement_id=agreement.id, period_start=period.start, period_end=period.end,
-                               due_on=due_on, status=status, **answers)
+        ret = MonitoringReturn(agreement_id=agreement.id, period_name=period_name, period_start=period.start,
+                               period_end=period.end, due_on=due_on, status=status, **answers)
         db.session.add(ret)
         db.session.flush()
         return ret
@@ -158,7 +162,7 @@ def make_grants(world: World) -> Grants:
               finance_reference="=cmd|' /C calc'!A0")
     g.payment("bikes_due", ga, 2_000_00, date(2025, 9, 30))
     g.payment("bikes_cancelled", ga, 500_00, date(2025, 12, 31), status="cancelled")
-    g.monitoring_return(ga, "H1", status="accepted", due_on=date(2025, 10, 31), people_reached=200)
+    g.monitoring_return(ga, "H1", status="accepted", due_on=date(2025, 10, 31), progress="200 bikes marked")
     g.monitoring_return(ga, "H2", status="returned", due_on=date(2026, 5, 1))
     # Hostile organisation names and titles, no org identifier, no agreement yet.
     for index, name in enumerate(HOSTILE_NAMES):
@@ -173,9 +177,17 @@ def make_grants(world: World) -> Grants:
     ga = g.agreement("victims", victims, status="active", start=date(2025, 4, 15), end=date(2026, 3, 31))
     g.payment("victims_h1", ga, 6_000_00, date(2025, 4, 30), status="paid", paid_on=date(2025, 4, 30))
     g.payment("victims_h2", ga, 6_000_00, date(2025, 10, 1), status="paid", paid_on=date(2025, 10, 1))
-    g.monitoring_return(ga, "H1", status="submitted", due_on=date(2025, 10, 31), people_reached=120,
-                        spent_pence=5_500_00, outputs_achieved="=120 victims supported",
-                        outcomes_achieved="Fewer repeat victims", submitted_at=utc(2025, 10, 20, 14))
+    supported = OutcomeMeasure(fund_id=moj.id, name="=Victims supported", unit="count", category="Support")
+    coping = OutcomeMeasure(fund_id=moj.id, name="Better able to cope", unit="percentage", category="Outcomes")
+    db.session.add_all([supported, coping])
+    db.session.flush()
+    ret = g.monitoring_return(ga, "H1", status="submitted", due_on=date(2025, 10, 31), rag="amber",
+                              submitted_at=utc(2025, 10, 20, 14))
+    line = victims.bid.budget_lines[0]
+    line.kind = "revenue"
+    db.session.add_all([MeasureValue(return_id=ret.id, measure_id=supported.id, value=120),
+                        MeasureValue(return_id=ret.id, measure_id=coping.id, value=64),
+                        ReturnSpend(return_id=ret.id, budget_line_id=line.id, spent_pence=5_500_00)])
     short = g.award("short", world.csp, moj_year, amount=1_000_00, approved_at=utc(2025, 4, 2, 9), title="Short")
     g.agreement("short", short, status="closed", start=date(2025, 4, 5), end=date(2025, 9, 30))
 
@@ -212,6 +224,11 @@ def table(ws: Worksheet) -> list[dict[str, Any]]:
     return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
 
 
+def data_rows(ws: Worksheet) -> list[dict[str, Any]]:
+    """The data rows of a sheet, without its totals row."""
+    return [row for row in table(ws) if next(iter(row.values())) != "Total"]
+
+
 def column_cells(ws: Worksheet, title: str) -> list[Any]:
     header = [c.value for c in ws[1]]
     index = header.index(title) + 1
@@ -242,7 +259,9 @@ def assert_well_formed(data: bytes, sheet: str, money_columns: list[str], date_c
     assert book.sheetnames[0] == sheet and "About" in book.sheetnames
     assert ws.freeze_panes == "A2"
     assert all(c.font.b for c in ws[1]), "header row is bold"
-    assert ws.auto_filter.ref == f"A1:{ws.cell(row=1, column=ws.max_column).column_letter}{ws.max_row}"
+    # The filter covers the header and the data rows; a totals row stays out of it.
+    last = ws.max_row - (1 if ws.cell(row=ws.max_row, column=1).value == "Total" else 0)
+    assert ws.auto_filter.ref == f"A1:{ws.cell(row=1, column=ws.max_column).column_letter}{last}"
     for title in money_columns:
         for c in column_cells(ws, title):
             if c.value is not None:
@@ -375,58 +394,76 @@ def test_register_query_count_does_not_grow_with_grants(grants: Grants, app: Any
 
 def test_home_office_quarter_filters_grants_and_payments(grants: Grants) -> None:
     q2 = period_named(YEAR, "Q2")
-    rows = {r.bid_reference: r for r in reports.government_return("home_office", q2)}
+    rows = {r.bid_reference: r for r in government_return("home_office", q2, today=date(2026, 1, 1)).rows}
     ref = {key: award.bid.reference for key, award in grants.awards.items()}
     # In: the agreement ending on Q2's first day, and the award made at 00:30 on 1 July, London time.
     # Out: an agreement starting after Q2, an issued (never accepted) agreement, an award on 1 October in London,
     # and every grant from other funding sources.
     assert set(rows) == {ref["edge"], ref["midnight_in"]}
     edge = rows[ref["edge"]]
-    # Paid on 30 June and 1 October are outside Q2; 1 July and 30 September inside.
+    # Paid on 30 June and 1 October are outside Q2; 1 July and 30 September inside; to the period's end, not today.
     assert edge.paid_in_period_pence == 4_000_00 + 5_000_00
-    assert edge.paid_to_date_pence == 18_000_00
-    assert edge.return_status is None and edge.people_reached is None
+    assert edge.paid_to_period_end_pence == 12_000_00
+    # The profile is the payment schedule by due date: 1 July and 30 September in Q2, 30 June before it.
+    assert (edge.profile_pence, edge.profile_to_period_end_pence) == (9_000_00, 12_000_00)
+    assert (edge.year_profile_pence, edge.forecast_to_year_end_pence) == (18_000_00, 6_000_00)
+    assert edge.returns == "" and edge.spend_pence == 0 and edge.variance_pence == 9_000_00 and edge.underspend
     assert rows[ref["midnight_in"]].agreement_reference is None
+    assert rows[ref["midnight_in"]].agreement_status == "No agreement yet"
 
-    q1 = {r.bid_reference: r for r in reports.government_return("home_office", period_named(YEAR, "Q1"))}
+    q1 = {r.bid_reference: r for r in government_return("home_office", period_named(YEAR, "Q1")).rows}
     assert q1[ref["edge"]].paid_in_period_pence == 3_000_00
     assert ref["not_accepted"] in q1  # awarded in Q1, agreement issued but not accepted
-    q3 = {r.bid_reference: r for r in reports.government_return("home_office", period_named(YEAR, "Q3"))}
+    assert q1[ref["not_accepted"]].agreement_status == "Issued for acceptance"
+    q3 = {r.bid_reference: r for r in government_return("home_office", period_named(YEAR, "Q3")).rows}
     assert ref["later"] in q3 and ref["midnight_out"] in q3 and ref["edge"] not in q3
 
 
 def test_moj_half_year_return_carries_the_outcome_return(grants: Grants) -> None:
     ref = {key: award.bid.reference for key, award in grants.awards.items()}
-    h1 = {r.bid_reference: r for r in reports.government_return("moj", period_named(YEAR, "H1"))}
-    assert set(h1) == {ref["victims"], ref["short"]}
-    victims = h1[ref["victims"]]
+    h1 = government_return("moj", period_named(YEAR, "H1"), today=date(2025, 11, 1))
+    rows = {r.bid_reference: r for r in h1.rows}
+    assert set(rows) == {ref["victims"], ref["short"]}
+    victims = rows[ref["victims"]]
     assert (victims.recipient, victims.purpose, victims.awarded_pence) == (
         "Huntingdonshire CSP", "Victim support worker", 12_000_00)
-    assert (victims.paid_in_period_pence, victims.paid_to_date_pence) == (6_000_00, 12_000_00)
-    assert (victims.return_status, victims.return_submitted_on) == ("Submitted", date(2025, 10, 20))
-    assert (victims.people_reached, victims.spent_pence) == (120, 5_500_00)
-    assert victims.outputs_achieved == "=120 victims supported"
-    h2 = {r.bid_reference: r for r in reports.government_return("moj", period_named(YEAR, "H2"))}
+    assert (victims.paid_in_period_pence, victims.paid_to_period_end_pence) == (6_000_00, 6_000_00)
+    assert victims.returns == "2025-26 H1: Submitted" and victims.grantee_rag == "Amber"
+    by_title = {m.title: m.measure_id for m in h1.measures}
+    assert set(by_title) == {"=Victims supported", "Better able to cope"}
+    assert victims.measures == {by_title["=Victims supported"]: 120, by_title["Better able to cope"]: 64}
+    assert (victims.spend_pence, victims.revenue_spend_pence, victims.capital_spend_pence) == (5_500_00, 5_500_00, 0)
+    assert [(t.category, t.measure, t.total) for t in h1.category_totals] == [
+        ("Outcomes", "Better able to cope", 64), ("Support", "=Victims supported", 120)]
+    h2 = {r.bid_reference: r for r in government_return("moj", period_named(YEAR, "H2")).rows}
     assert set(h2) == {ref["victims"]}  # the closed agreement ended on 30 September
-    assert h2[ref["victims"]].return_status is None
+    assert h2[ref["victims"]].returns == "" and h2[ref["victims"]].measures[by_title["=Victims supported"]] is None
     assert h2[ref["victims"]].paid_in_period_pence == 6_000_00
+    # The whole year adds the half-years' counts up.
+    year = {r.bid_reference: r for r in government_return("moj", period_named(YEAR, "FY")).rows}
+    assert year[ref["victims"]].measures[by_title["=Victims supported"]] == 120
 
 
 def test_government_return_workbook(grants: Grants) -> None:
     out = io.BytesIO()
     period = period_named(YEAR, "H1")
-    count = build_government_return(reports.government_return("moj", period), out, source_name="Ministry of Justice",
+    count = build_government_return(government_return("moj", period), out, source_name="Ministry of Justice",
                                     period=period, made_by="Finance Person", made_at=MADE_AT)
     data = out.getvalue()
-    book = assert_well_formed(data, "Grants", ["Amount awarded", "Paid in period", "Paid to date",
-                                               "Spent (per return)"],
-                              ["Award date", "Agreement start", "Agreement end", "Return submitted"])
+    book = assert_well_formed(data, "Grants", ["Amount awarded", "Spend in period", "Paid in period",
+                                               "Paid to period end"],
+                              ["Award date", "Agreement start", "Agreement end"])
     rows = table(book["Grants"])
-    assert count == len(rows) == 2
+    assert count == 2 and len(rows) == 3  # two grants and the totals row
     victims = next(r for r in rows if r["Purpose"] == "Victim support worker")
-    assert victims["Outputs achieved"] == "'=120 victims supported"
-    assert victims["People reached"] == 120 and victims["Spent (per return)"] == 5500
-    assert victims["Return submitted"] == datetime(2025, 10, 20)
+    assert victims["'=Victims supported"] == 120  # a measure's name is text, never a formula
+    assert victims["Better able to cope (%)"] == 64 and victims["Spend in period"] == 5500
+    totals = rows[-1]
+    assert totals["Bid reference"] == "Total" and totals["Amount awarded"] == 13_000
+    assert totals["Paid in period"] == 6_000 and totals["'=Victims supported"] == 120
+    measure_totals = table(book["Measure totals"])
+    assert [(r["Category"], r["Total"], r["How added up"]) for r in measure_totals] == [
+        ("Outcomes", 64, "Average of the grants that answered"), ("Support", 120, "Sum over the grants")]
     info = about(book)
     assert info["Period"] == "2025-26 H1"
     assert (info["Period starts"], info["Period ends"]) == (datetime(2025, 4, 1), datetime(2025, 9, 30))

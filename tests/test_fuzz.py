@@ -29,7 +29,7 @@ from grants.assessment.rules import CRITERIA
 from grants.auth.rules import issue_reset_token
 from grants.core.dates import today as uk_today
 from grants.core.extensions import db
-from grants.core.models import Bid, Fund, GrantAgreement, MonitoringReturn, OutboxEmail, Payment, User
+from grants.core.models import Bid, BudgetLine, Fund, GrantAgreement, MonitoringReturn, OutboxEmail, Payment, User
 from tests.conftest import PASSWORD
 from tests.records import (
     Records,
@@ -310,11 +310,11 @@ FORMS = [
          shows=agreement_pages, examples=15),
     # Monitoring returns.
     Form("monitoring.edit", "applicant", lambda: form(
-        version=version(), progress=text(), outputs_achieved=text(), outcomes_achieved=text(),
-        people_reached=number(), spent_pence=money(), challenges=text(), save=st.just("Save"),
-        submit=st.just("Submit")), prepare=fresh_return(submitted=False), shows=return_pages),
+        version=version(), progress=text(), challenges=text(), rag=choice("green", "amber", "red"),
+        **{"measure-1": number(), "measure-2": text(), "spend-1": money(), "spend-2": money()},
+        save=st.just("Save"), submit=st.just("Submit")), prepare=fresh_return(submitted=False), shows=return_pages),
     Form("monitoring.review", "officer", lambda: form(version=version(), outcome=choice("accepted", "returned"),
-                                                      note=text()),
+                                                      officer_rag=choice("green", "amber", "red"), note=text()),
          prepare=fresh_return(submitted=True), shows=return_pages, examples=20),
     # Administration.
     Form("admin.new_fund", "admin", fund_fields, shows=lambda values: [
@@ -534,17 +534,20 @@ def test_planted_markup_is_shown_escaped(fuzz_app: Flask, records: Records) -> N
                                              .order_by(Payment.id)).all()
         first_return = db.session.scalar(select(MonitoringReturn.id).where(MonitoringReturn.agreement_id == agreement_id)
                                          .order_by(MonitoringReturn.period_start))
+        lines = db.session.scalars(select(BudgetLine.id).where(BudgetLine.bid_id == awarded)).all()
         db.session.remove()
     post("finance", "payments.paid", {"paid_on": boxes(today), "finance_reference": mark("ref")},
          payment_id=paid)
     post("finance", "payments.cancel", {"reason": mark("cancel")}, payment_id=cancelled)
     shows("finance", "agreements.view", ["condition", "ref"], agreement_id=agreement_id)
 
-    answers = ["progress", "outputs_achieved", "outcomes_achieved", "challenges"]
-    post("applicant", "monitoring.edit", {**{name: mark(name) for name in answers}, "people_reached": "12",
-                                          "spent_pence": "10", "submit": "Submit"}, return_id=first_return)
+    answers = ["progress", "challenges"]
+    post("applicant", "monitoring.edit", {**{name: mark(name) for name in answers}, "rag": "green",
+                                          **{f"spend-{line}": "10" for line in lines}, "submit": "Submit"},
+         return_id=first_return)
     shows("officer", "monitoring.view", answers, return_id=first_return)
-    post("officer", "monitoring.review", {"outcome": "returned", "note": mark("change")}, return_id=first_return)
+    post("officer", "monitoring.review", {"outcome": "returned", "officer_rag": "amber", "note": mark("change")},
+         return_id=first_return)
     shows("applicant", "monitoring.view", [*answers, "change"], return_id=first_return)
     shows("applicant", "monitoring.edit", ["change"], return_id=first_return)
 

@@ -119,7 +119,7 @@ class _UserFormBase(FlaskForm):
 
     @property
     def organisation_value(self) -> int | None:
-        data = self.organisation_id.data  # type: ignore[attr-defined]
+        data = self.organisation_id.data
         return int(data) if data else None
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
-from werkzeug.wrappers import Response
 
 from grants.admin import rules
 from grants.admin.forms import (
@@ -21,12 +20,14 @@ from grants.admin.forms import (
 from grants.core.access import roles_required
 from grants.core.audit import record_event
 from grants.core.extensions import db
-from grants.core.forms import show_problems
+from grants.core.forms import required
 from grants.core.models import ORG_TYPES, ROLE_NAMES, Fund, FundYear, Organisation, OutboxEmail, User
+from grants.core.views import PageAnswer, change_page
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 OUTBOX_PAGE_SIZE = 50
+NOTHING_CHANGED = "Nothing was changed."
 
 
 def _actor() -> User:
@@ -53,7 +54,7 @@ def _fund_values(form: FundForm) -> rules.FundValues:
         name=(form.name.data or "").strip(),
         description=(form.description.data or "").strip(),
         funding_source=form.funding_source.data or "",
-        monitoring_due_days=form.monitoring_due_days.data,
+        monitoring_due_days=required(form.monitoring_due_days.data),
     )
 
 
@@ -66,80 +67,68 @@ def funds() -> str:
 
 @bp.route("/funds/new", methods=["GET", "POST"])
 @roles_required("admin")
-def new_fund() -> str | Response:
+def new_fund() -> PageAnswer:
     form = FundForm()
-    extra_errors: dict[str, str] = {}
-    if form.validate_on_submit():
+
+    def perform() -> rules.Problems | str:
         fund, problems = rules.create_fund(_actor(), _fund_values(form))
-        if fund is not None:
-            db.session.commit()
-            flash(f"{fund.name} has been created. Add a financial year to open it for bids.", "success")
-            return redirect(url_for("admin.funds"))
-        extra_errors = show_problems(form, problems)
-    return render_template("admin/fund_form.html", form=form, fund=None, extra_errors=extra_errors)
+        return problems if fund is None else f"{fund.name} has been created. Add a financial year to open it for bids."
+
+    return change_page(form, "admin/fund_form.html", perform, url_for("admin.funds"), fund=None)
 
 
 @bp.route("/funds/<int:fund_id>/edit", methods=["GET", "POST"])
 @roles_required("admin")
-def edit_fund(fund_id: int) -> str | Response:
+def edit_fund(fund_id: int) -> PageAnswer:
     fund = db.get_or_404(Fund, fund_id)
     form = FundForm(obj=fund) if request.method == "GET" else FundForm()
-    extra_errors: dict[str, str] = {}
-    if form.validate_on_submit():
+
+    def perform() -> rules.Problems | str:
         changed, problems = rules.update_fund(_actor(), fund, _fund_values(form))
-        if not problems:
-            db.session.commit()
-            flash(f"{fund.name} has been updated." if changed else "Nothing was changed.", "success")
-            return redirect(url_for("admin.funds"))
-        extra_errors = show_problems(form, problems)
-    return render_template("admin/fund_form.html", form=form, fund=fund, extra_errors=extra_errors)
+        return problems or (f"{fund.name} has been updated." if changed else NOTHING_CHANGED)
+
+    return change_page(form, "admin/fund_form.html", perform, url_for("admin.funds"), fund=fund)
 
 
 def _fund_year_values(form: FundYearForm) -> rules.FundYearValues:
     return rules.FundYearValues(
-        year_start=form.year_start.data,
-        budget_pence=form.budget_pence.data,
-        per_bid_cap_pence=form.per_bid_cap_pence.data,
+        year_start=required(form.year_start.data),
+        budget_pence=required(form.budget_pence.data),
+        per_bid_cap_pence=required(form.per_bid_cap_pence.data),
         per_applicant_cap_pence=form.per_applicant_cap_pence.data,
-        delegation_limit_pence=form.delegation_limit_pence.data,
-        opens_on=form.opens_on.data,
-        closes_on=form.closes_on.data,
+        delegation_limit_pence=required(form.delegation_limit_pence.data),
+        opens_on=required(form.opens_on.data),
+        closes_on=required(form.closes_on.data),
     )
 
 
 @bp.route("/funds/<int:fund_id>/years/new", methods=["GET", "POST"])
 @roles_required("admin")
-def new_fund_year(fund_id: int) -> str | Response:
+def new_fund_year(fund_id: int) -> PageAnswer:
     fund = db.get_or_404(Fund, fund_id)
     form = FundYearForm()
-    extra_errors: dict[str, str] = {}
-    if form.validate_on_submit():
+
+    def perform() -> rules.Problems | str:
         fund_year, problems = rules.create_fund_year(_actor(), fund, _fund_year_values(form))
-        if fund_year is not None:
-            db.session.commit()
-            flash(f"{fund.name} {fund_year.label} has been added.", "success")
-            return redirect(url_for("admin.funds"))
-        extra_errors = show_problems(form, problems)
-    return render_template("admin/fund_year_form.html", form=form, fund=fund, fund_year=None,
-                           extra_errors=extra_errors)
+        return problems if fund_year is None else f"{fund.name} {fund_year.label} has been added."
+
+    return change_page(form, "admin/fund_year_form.html", perform, url_for("admin.funds"), fund=fund,
+                       fund_year=None)
 
 
 @bp.route("/fund-years/<int:fund_year_id>/edit", methods=["GET", "POST"])
 @roles_required("admin")
-def edit_fund_year(fund_year_id: int) -> str | Response:
+def edit_fund_year(fund_year_id: int) -> PageAnswer:
     fund_year = db.get_or_404(FundYear, fund_year_id)
     form = FundYearForm(obj=fund_year) if request.method == "GET" else FundYearForm()
-    extra_errors: dict[str, str] = {}
-    if form.validate_on_submit():
+
+    def perform() -> rules.Problems | str:
         changed, problems = rules.update_fund_year(_actor(), fund_year, _fund_year_values(form))
-        if not problems:
-            db.session.commit()
-            flash(f"{fund_year.fund.name} {fund_year.label} has been updated." if changed else "Nothing was changed.",
-                  "success")
-            return redirect(url_for("admin.funds"))
-        extra_errors = show_problems(form, problems)
-    return render_template("admin/fund_year_form.html", form=form, fund=fund_year.fund, fund_year=fund_year,
-                           extra_errors=extra_errors)
+        return problems or (f"{fund_year.fund.name} {fund_year.label} has been updated." if changed
+                            else NOTHING_CHANGED)
+
+    return change_page(form, "admin/fund_year_form.html", perform, url_for("admin.funds"), fund=fund_year.fund,
+                       fund_year=fund_year)
 
 
 # Organisations -------------------------------------------------------------------------------
@@ -168,36 +157,31 @@ def organisations() -> str:
 
 @bp.route("/organisations/new", methods=["GET", "POST"])
 @roles_required("admin")
-def new_organisation() -> str | Response:
+def new_organisation() -> PageAnswer:
     form = OrganisationForm()
-    extra_errors: dict[str, str] = {}
-    if form.validate_on_submit():
+
+    def perform() -> rules.Problems | str:
         organisation, problems = rules.create_organisation(_actor(), _organisation_values(form))
-        if organisation is not None:
-            db.session.commit()
-            flash(f"{organisation.name} has been added.", "success")
-            return redirect(url_for("admin.organisations"))
-        extra_errors = show_problems(form, problems)
-    return render_template("admin/organisation_form.html", form=form, organisation=None, extra_errors=extra_errors)
+        return problems if organisation is None else f"{organisation.name} has been added."
+
+    return change_page(form, "admin/organisation_form.html", perform, url_for("admin.organisations"),
+                       organisation=None)
 
 
 @bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
 @roles_required("admin")
-def edit_organisation(organisation_id: int) -> str | Response:
+def edit_organisation(organisation_id: int) -> PageAnswer:
     organisation = db.get_or_404(Organisation, organisation_id)
     form = EditOrganisationForm(obj=organisation) if request.method == "GET" else EditOrganisationForm()
-    extra_errors: dict[str, str] = {}
-    if form.validate_on_submit():
+
+    def perform() -> rules.Problems | str:
         changed, problems = rules.update_organisation(
             _actor(), organisation, _organisation_values(form, active=bool(form.active.data))
         )
-        if not problems:
-            db.session.commit()
-            flash(f"{organisation.name} has been updated." if changed else "Nothing was changed.", "success")
-            return redirect(url_for("admin.organisations"))
-        extra_errors = show_problems(form, problems)
-    return render_template("admin/organisation_form.html", form=form, organisation=organisation,
-                           extra_errors=extra_errors)
+        return problems or (f"{organisation.name} has been updated." if changed else NOTHING_CHANGED)
+
+    return change_page(form, "admin/organisation_form.html", perform, url_for("admin.organisations"),
+                       organisation=organisation)
 
 
 # Users ---------------------------------------------------------------------------------------
@@ -241,11 +225,11 @@ def users() -> str:
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @roles_required("admin")
-def new_user() -> str | Response:
+def new_user() -> PageAnswer:
     form = NewUserForm()
     form.organisation_id.choices = _organisation_choices()
-    extra_errors: dict[str, str] = {}
-    if form.validate_on_submit():
+
+    def perform() -> rules.Problems | str:
         values = rules.NewUserValues(
             email=form.email.data or "",
             name=(form.name.data or "").strip(),
@@ -254,17 +238,14 @@ def new_user() -> str | Response:
             password=form.password.data or "",
         )
         user, problems = rules.create_user(_actor(), values)
-        if user is not None:
-            db.session.commit()
-            flash(f"An account has been created for {user.name} ({user.email}).", "success")
-            return redirect(url_for("admin.users"))
-        extra_errors = show_problems(form, problems)
-    return render_template("admin/user_new.html", form=form, extra_errors=extra_errors)
+        return problems if user is None else f"An account has been created for {user.name} ({user.email})."
+
+    return change_page(form, "admin/user_new.html", perform, url_for("admin.users"))
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
 @roles_required("admin")
-def edit_user(user_id: int) -> str | Response:
+def edit_user(user_id: int) -> PageAnswer:
     user = db.get_or_404(User, user_id)
     if request.method == "GET":
         form = EditUserForm(data={"name": user.name, "role": user.role, "active": user.active,
@@ -272,8 +253,8 @@ def edit_user(user_id: int) -> str | Response:
     else:
         form = EditUserForm()
     form.organisation_id.choices = _organisation_choices(user.organisation_id)
-    extra_errors: dict[str, str] = {}
-    if form.validate_on_submit():
+
+    def perform() -> rules.Problems | str:
         values = rules.UserValues(
             name=(form.name.data or "").strip(),
             role=form.role.data or "",
@@ -281,37 +262,29 @@ def edit_user(user_id: int) -> str | Response:
             active=bool(form.active.data),
         )
         changed, problems = rules.update_user(_actor(), user, values)
-        if not problems:
-            db.session.commit()
-            if not changed:
-                flash("Nothing was changed.", "success")
-            elif not user.active:
-                flash(f"{user.name} has been deactivated and signed out.", "success")
-            else:
-                flash(f"{user.name} has been updated.", "success")
-            return redirect(url_for("admin.users"))
-        extra_errors = show_problems(form, problems)
-    return render_template("admin/user_edit.html", form=form, user=user, extra_errors=extra_errors)
+        if problems or not changed:
+            return problems or NOTHING_CHANGED
+        return f"{user.name} has been updated." if user.active else f"{user.name} has been deactivated and signed out."
+
+    return change_page(form, "admin/user_edit.html", perform, url_for("admin.users"), user=user)
 
 
 @bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
 @roles_required("admin")
-def user_password(user_id: int) -> str | Response:
+def user_password(user_id: int) -> PageAnswer:
     user = db.get_or_404(User, user_id)
     form = SetPasswordForm()
-    extra_errors: dict[str, str] = {}
-    if form.validate_on_submit():
-        problems = rules.reset_user_password(_actor(), user, form.password.data)
-        if not problems:
-            db.session.commit()
-            if user.id == current_user.id:
-                # Setting a password ends every session, this one included.
-                flash("Your password has been changed. Sign in with your new password.", "success")
-                return redirect(url_for("auth.sign_in"))
-            flash(f"A new password has been set for {user.name}. They have been signed out everywhere.", "success")
-            return redirect(url_for("admin.users"))
-        extra_errors = show_problems(form, problems)
-    return render_template("admin/user_password.html", form=form, user=user, extra_errors=extra_errors)
+    # Setting a password ends every session: setting one's own, this one included.
+    own = user.id == current_user.id
+
+    def perform() -> rules.Problems | str:
+        problems = rules.reset_user_password(_actor(), user, form.password.data or "")
+        if problems or own:
+            return problems or "Your password has been changed. Sign in with your new password."
+        return f"A new password has been set for {user.name}. They have been signed out everywhere."
+
+    return change_page(form, "admin/user_password.html", perform,
+                       url_for("auth.sign_in") if own else url_for("admin.users"), user=user)
 
 
 # Outbox --------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -37,6 +37,8 @@ from grants.core.money import format_money
 from grants.core.passwords import hash_password, password_problem
 
 Problems = dict[str, str]
+Changes = dict[str, dict[str, Any]]
+Record = TypeVar("Record")
 
 # Key for a problem that belongs to no single field.
 FORM = "form"
@@ -57,9 +59,9 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _apply(obj: Any, values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _apply(obj: Any, values: dict[str, Any]) -> Changes:
     """Set each value on obj; return the changed ones as {field: {"from": old, "to": new}}."""
-    changes: dict[str, dict[str, Any]] = {}
+    changes: Changes = {}
     for name, new in values.items():
         old = getattr(obj, name)
         if old != new:
@@ -68,7 +70,7 @@ def _apply(obj: Any, values: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return changes
 
 
-def _created(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _created(values: dict[str, Any]) -> Changes:
     return {name: {"from": None, "to": _jsonable(value)} for name, value in values.items()}
 
 
@@ -80,6 +82,37 @@ def _flush_or_problems(recheck: Callable[[], Problems]) -> Problems:
         db.session.rollback()
         return recheck() or {FORM: CLASHED}
     return {}
+
+
+def _add(make: Callable[[], Record], check: Callable[[], Problems]) -> tuple[Record | None, Problems]:
+    """Check, then add and flush the record `make` builds: (the record, {}), or (None, problems) adding nothing.
+
+    `check` runs again after a refused flush, so a clash only the database saw is told in field terms."""
+    problems = check()
+    if problems:
+        return None, problems
+    record = make()
+    db.session.add(record)
+    problems = _flush_or_problems(check)
+    if problems:
+        return None, problems
+    return record, {}
+
+
+def _change(record: Any, values: dict[str, Any], check: Callable[[], Problems],
+            recheck: Callable[[], Problems] | None = None) -> tuple[Changes, Problems]:
+    """Check, then set and flush the values: (the changes, {}), ({}, {}) when nothing differs, or ({}, problems)
+    changing nothing. After a refused flush `recheck` (by default `check`) says why in field terms."""
+    problems = check()
+    if problems:
+        return {}, problems
+    changes = _apply(record, values)
+    if not changes:
+        return {}, {}
+    problems = _flush_or_problems(recheck or check)
+    if problems:
+        return {}, problems
+    return changes, {}
 
 
 def _same_name(model: Any, name: str, exclude_id: int | None) -> bool:
@@ -118,32 +151,19 @@ def fund_problems(values: FundValues, fund_id: int | None = None) -> Problems:
 
 
 def create_fund(actor: User, values: FundValues) -> tuple[Fund | None, Problems]:
-    problems = fund_problems(values)
-    if problems:
-        return None, problems
-    fund = Fund(**asdict(values))
-    db.session.add(fund)
-    problems = _flush_or_problems(lambda: fund_problems(values))
-    if problems:
-        return None, problems
-    record_event(actor, "fund.created", fund, note=fund.name, details=_created(asdict(values)))
-    return fund, {}
+    fund, problems = _add(lambda: Fund(**asdict(values)), lambda: fund_problems(values))
+    if fund is not None:
+        record_event(actor, "fund.created", fund, note=fund.name, details=_created(asdict(values)))
+    return fund, problems
 
 
 def update_fund(actor: User, fund: Fund, values: FundValues) -> tuple[bool, Problems]:
     """(whether anything changed, problems)."""
     fund_id = fund.id
-    problems = fund_problems(values, fund_id)
-    if problems:
-        return False, problems
-    changes = _apply(fund, asdict(values))
-    if not changes:
-        return False, {}
-    problems = _flush_or_problems(lambda: fund_problems(values, fund_id))
-    if problems:
-        return False, problems
-    record_event(actor, "fund.updated", fund, note=", ".join(changes), details=changes)
-    return True, {}
+    changes, problems = _change(fund, asdict(values), lambda: fund_problems(values, fund_id))
+    if changes:
+        record_event(actor, "fund.updated", fund, note=", ".join(changes), details=changes)
+    return bool(changes), problems
 
 
 # Fund-years ----------------------------------------------------------------------------------
@@ -204,42 +224,24 @@ def fund_year_problems(fund: Fund, values: FundYearValues, fund_year: FundYear |
 
 
 def create_fund_year(actor: User, fund: Fund, values: FundYearValues) -> tuple[FundYear | None, Problems]:
-    problems = fund_year_problems(fund, values)
-    if problems:
-        return None, problems
-    fund_id = fund.id
-    fund_year = FundYear(fund_id=fund_id, committed_pence=0, **asdict(values))
-    db.session.add(fund_year)
-    problems = _flush_or_problems(lambda: fund_year_problems(db.session.get(Fund, fund_id), values))
-    if problems:
-        return None, problems
-    record_event(actor, "fund_year.created", fund_year, note=f"{fund.name} {fund_year.label}",
-                 details=_created(asdict(values)))
-    return fund_year, {}
+    # After a refused flush `fund` is read again, so the check sees what the database holds now.
+    fund_year, problems = _add(lambda: FundYear(fund_id=fund.id, committed_pence=0, **asdict(values)),
+                               lambda: fund_year_problems(fund, values))
+    if fund_year is not None:
+        record_event(actor, "fund_year.created", fund_year, note=f"{fund.name} {fund_year.label}",
+                     details=_created(asdict(values)))
+    return fund_year, problems
 
 
 def update_fund_year(actor: User, fund_year: FundYear, values: FundYearValues) -> tuple[bool, Problems]:
     """(whether anything changed, problems). The budget can never drop below what is committed:
     checked here for the message, and by the database's CHECK constraint against an award
-    committed at the same moment."""
-    fund_year_id = fund_year.id
-    problems = fund_year_problems(fund_year.fund, values, fund_year)
-    if problems:
-        return False, problems
-    changes = _apply(fund_year, asdict(values))
-    if not changes:
-        return False, {}
-
-    def recheck() -> Problems:
-        fresh = db.session.get(FundYear, fund_year_id)
-        return fund_year_problems(fresh.fund, values, fresh)
-
-    problems = _flush_or_problems(recheck)
-    if problems:
-        return False, problems
-    record_event(actor, "fund_year.updated", fund_year, note=f"{fund_year.fund.name} {fund_year.label}: "
-                 + ", ".join(changes), details=changes)
-    return True, {}
+    committed at the same moment (after the refused flush the fund-year is read again, with that award)."""
+    changes, problems = _change(fund_year, asdict(values), lambda: fund_year_problems(fund_year.fund, values, fund_year))
+    if changes:
+        record_event(actor, "fund_year.updated", fund_year, note=f"{fund_year.fund.name} {fund_year.label}: "
+                     + ", ".join(changes), details=changes)
+    return bool(changes), problems
 
 
 # Organisations -------------------------------------------------------------------------------
@@ -284,32 +286,19 @@ def organisation_problems(values: OrganisationValues, organisation_id: int | Non
 
 
 def create_organisation(actor: User, values: OrganisationValues) -> tuple[Organisation | None, Problems]:
-    problems = organisation_problems(values)
-    if problems:
-        return None, problems
-    organisation = Organisation(**asdict(values))
-    db.session.add(organisation)
-    problems = _flush_or_problems(lambda: organisation_problems(values))
-    if problems:
-        return None, problems
-    record_event(actor, "organisation.created", organisation, note=organisation.name,
-                 details=_created(asdict(values)))
-    return organisation, {}
+    organisation, problems = _add(lambda: Organisation(**asdict(values)), lambda: organisation_problems(values))
+    if organisation is not None:
+        record_event(actor, "organisation.created", organisation, note=organisation.name,
+                     details=_created(asdict(values)))
+    return organisation, problems
 
 
 def update_organisation(actor: User, organisation: Organisation, values: OrganisationValues) -> tuple[bool, Problems]:
     organisation_id = organisation.id
-    problems = organisation_problems(values, organisation_id)
-    if problems:
-        return False, problems
-    changes = _apply(organisation, asdict(values))
-    if not changes:
-        return False, {}
-    problems = _flush_or_problems(lambda: organisation_problems(values, organisation_id))
-    if problems:
-        return False, problems
-    record_event(actor, "organisation.updated", organisation, note=", ".join(changes), details=changes)
-    return True, {}
+    changes, problems = _change(organisation, asdict(values), lambda: organisation_problems(values, organisation_id))
+    if changes:
+        record_event(actor, "organisation.updated", organisation, note=", ".join(changes), details=changes)
+    return bool(changes), problems
 
 
 # Users ---------------------------------------------------------------------------------------
@@ -365,14 +354,12 @@ def new_user_problems(values: NewUserValues) -> Problems:
 
 
 def create_user(actor: User, values: NewUserValues) -> tuple[User | None, Problems]:
-    problems = new_user_problems(values)
-    if problems:
-        return None, problems
-    user = User(email=normalise_email(values.email), name=values.name, role=values.role,
-                organisation_id=values.organisation_id, password_hash=hash_password(values.password), active=True)
-    db.session.add(user)
-    problems = _flush_or_problems(lambda: new_user_problems(values))
-    if problems:
+    user, problems = _add(
+        lambda: User(email=normalise_email(values.email), name=values.name, role=values.role,
+                     organisation_id=values.organisation_id, password_hash=hash_password(values.password),
+                     active=True),
+        lambda: new_user_problems(values))
+    if user is None:
         return None, problems
     recorded = {"email": user.email, "name": user.name, "role": user.role, "organisation_id": user.organisation_id}
     record_event(actor, "user.created", user, to_state="active", note=f"{user.email} as {user.role_name}",
@@ -392,13 +379,12 @@ def user_problems(actor: User, user: User, values: UserValues) -> Problems:
 
 def update_user(actor: User, user: User, values: UserValues) -> tuple[bool, Problems]:
     """Change a user's details. Deactivating ends every session they have."""
-    problems = user_problems(actor, user, values)
-    if problems:
-        return False, problems
     was_active = user.active
-    changes = _apply(user, asdict(values))
+    # A flush the database refuses is told as a clash (CLASHED), not re-checked.
+    changes, problems = _change(user, asdict(values), lambda: user_problems(actor, user, values),
+                                recheck=lambda: {})
     if not changes:
-        return False, {}
+        return False, problems
     if not values.active:
         user.session_token = None  # their session cookies stop working on the next request
     if "active" in changes:
@@ -406,9 +392,6 @@ def update_user(actor: User, user: User, values: UserValues) -> tuple[bool, Prob
         from_state, to_state = ("active", "deactivated") if was_active else ("deactivated", "active")
     else:
         action, from_state, to_state = "user.updated", None, None
-    problems = _flush_or_problems(lambda: {})
-    if problems:
-        return False, problems
     record_event(actor, action, user, from_state=from_state, to_state=to_state,
                  note=", ".join(changes), details=changes)
     return True, {}

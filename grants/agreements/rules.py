@@ -21,15 +21,16 @@ from grants.core.mail import tell_organisation
 from grants.core.models import Award, GrantAgreement, Payment, User, utcnow
 from grants.core.money import format_money
 from grants.core.refusals import Refused
-from grants.monitoring.rules import schedule_returns
+from grants.monitoring.rules import release_returns, returns_awaiting_review, schedule_returns
 from grants.payments.lifecycle import PAYMENT
 
 STANDARD_CONDITIONS = """\
 1. The grant is used only for the purpose, activities and budget set out in the bid and this agreement.
 2. Any part of the grant not spent on that purpose by the end date, or spent in breach of these conditions, \
 is repaid to the Office of the Police and Crime Commissioner on request.
-3. The grantee sends a monitoring return on progress, outputs, outcomes and spending for each six-month \
-period (1 April to 30 September, 1 October to 31 March) the grant runs in, by the date the OPCC sets.
+3. The grantee sends a monitoring return on progress, outcome measures and spending for each reporting \
+period the grant runs in (half-years from 1 April and 1 October, or quarters where the fund reports \
+quarterly), by the date the OPCC sets.
 4. Payments are made as the work needs them, not in advance of need, against the payment schedule.
 5. The grantee tells the OPCC at once of any change to the work, its costs or its timing, of any suspected \
 fraud or irregularity, and of any safeguarding concern.
@@ -139,7 +140,7 @@ def activate(agreement: GrantAgreement, officer: User, today: date) -> int:
     """The grant starts: its monitoring returns are scheduled. Returns how many were scheduled."""
     AGREEMENT.apply("activate", officer, agreement, today)
     agreement.activated_at = utcnow()
-    returns = schedule_returns(agreement, officer)
+    returns = schedule_returns(agreement, officer, today)
     return len(returns)
 
 
@@ -170,9 +171,13 @@ def end_agreement(agreement: GrantAgreement, officer: User, outcome: str | None,
     outstanding = scheduled_payments(agreement)
     if outcome == "closed" and outstanding:
         return {"outcome": "Pay or cancel the scheduled payments before closing the grant, or terminate it"}
+    if outcome == "closed" and returns_awaiting_review(agreement):
+        return {"outcome": "Review the monitoring returns waiting for a decision before closing the grant, "
+                           "or terminate it"}
     AGREEMENT.apply(END_OUTCOMES[outcome], officer, agreement, today, note=reason.strip())
     for payment in outstanding:
         cancel_scheduled(payment, officer, f"Cancelled: grant {outcome}", today, event_note=f"Grant {outcome}")
+    release_returns(agreement, officer, today)
     agreement.ended_at = utcnow()
     agreement.end_reason = reason.strip()
     agreement.repayment_due_pence = repayment_pence or None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
@@ -80,7 +81,7 @@ def bid(bid_id: int) -> str:
 
 
 def _decide(bid: Bid, form: DecisionForm, template: str, perform: Callable[[], dict[str, str] | str],
-            **context: object) -> PageAnswer:
+            **context: Any) -> PageAnswer:
     return change_page(form, template, perform, url_for("assessment.bid", bid_id=bid.id), version=bid.version,
                        changed_elsewhere=CHANGED_ELSEWHERE, bid=bid, **context)
 
@@ -124,40 +125,37 @@ def _score(value: str | None) -> int | None:
     return int(value) if value is not None and value.isdigit() and len(value) == 1 else None
 
 
+def _decide_in_words(bid_id: int, actions: tuple[str, ...], form_class: type[DecisionForm], field: str,
+                     template: str, decide: Callable[[Bid, str], dict[str, str]], done: Callable[[Bid], str]) -> PageAnswer:
+    """A decision whose substance is the words typed in `field`, sent to the organisation: `decide` is the rule."""
+    bid = _staff_bid(bid_id)
+    refused = _refused(bid, *actions)
+    if refused:
+        return refused
+    form = form_class()
+
+    def perform() -> dict[str, str] | str:
+        return decide(bid, form[field].data or "") or done(bid)
+
+    return _decide(bid, form, template, perform)
+
+
 @bp.route("/bids/<int:bid_id>/request-information", methods=["GET", "POST"], endpoint="request_information")
 @roles_required("officer")
 def request_info(bid_id: int) -> PageAnswer:
-    bid = _staff_bid(bid_id)
-    refused = _refused(bid, "request_information")
-    if refused:
-        return refused
-    form = InformationRequestForm()
-
-    def perform() -> dict[str, str] | str:
-        if not (form.message.data or "").strip():
-            return {"message": "Say what information you need"}
-        request_information(bid, current_user, form.message.data or "", today())
-        return f"{bid.organisation.name} has been asked for more information about {bid.reference}."
-
-    return _decide(bid, form, "assessment/request_information.html", perform)
+    return _decide_in_words(
+        bid_id, ("request_information",), InformationRequestForm, "message", "assessment/request_information.html",
+        lambda bid, message: request_information(bid, current_user, message, today()),
+        lambda bid: f"{bid.organisation.name} has been asked for more information about {bid.reference}.")
 
 
 @bp.route("/bids/<int:bid_id>/reject", methods=["GET", "POST"], endpoint="reject")
 @roles_required("officer", "approver")
 def reject_bid(bid_id: int) -> PageAnswer:
-    bid = _staff_bid(bid_id)
-    refused = _refused(bid, "reject", "reject_recommendation")
-    if refused:
-        return refused
-    form = RejectForm()
-
-    def perform() -> dict[str, str] | str:
-        if not (form.reasons.data or "").strip():
-            return {"reasons": "Give the reasons for rejecting the bid"}
-        reject(bid, current_user, form.reasons.data or "", today())
-        return f"{bid.reference} has been rejected and {bid.organisation.name} told why."
-
-    return _decide(bid, form, "assessment/reject.html", perform)
+    return _decide_in_words(
+        bid_id, ("reject", "reject_recommendation"), RejectForm, "reasons", "assessment/reject.html",
+        lambda bid, reasons: reject(bid, current_user, reasons, today()),
+        lambda bid: f"{bid.reference} has been rejected and {bid.organisation.name} told why.")
 
 
 @bp.route("/bids/<int:bid_id>/award", methods=["GET", "POST"])

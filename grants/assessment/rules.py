@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from grants.assessment.caps import per_applicant_cap_problem, per_bid_cap_problem
 from grants.bids.lifecycle import BID
@@ -182,29 +183,38 @@ def _record_decision(bid: Bid, user: User, action: str, reasons: str, today: dat
     bid.decided_at = utcnow() if bid.status in ("approved", "rejected") else bid.decided_at
 
 
-def request_information(bid: Bid, officer: User, message: str, today: date) -> None:
-    BID.check("request_information", officer, bid, today)
-    if not message.strip():
-        raise DecisionError("Say what information you need")
-    _record_decision(bid, officer, "request_information", message.strip(), today)
-    _tell_applicants(
-        bid, "more information needed",
-        f"The OPCC needs more information about your bid {bid.reference} ({bid.title}).\n\n{message.strip()}\n\n"
-        "Sign in, update the bid and submit it again.",
+def _tell_in_words(bid: Bid, user: User, action: str, field: str, words: str, today: date, *, missing: str,
+                   subject: str, body: str) -> dict[str, str]:
+    """A decision whose substance is what the organisation is told: recorded with the words, and sent to them.
+
+    `body` is formatted with the bid's reference and title and the words. Without words it is {field: missing},
+    storing nothing."""
+    words = words.strip()
+    if not words:
+        return {field: missing}
+    _record_decision(bid, user, action, words, today)  # checks the move first
+    _tell_applicants(bid, subject, body.format(reference=bid.reference, title=bid.title, words=words))
+    return {}
+
+
+def request_information(bid: Bid, officer: User, message: str, today: date) -> dict[str, str]:
+    """Ask the organisation for more information; returns the problems, storing nothing, if any."""
+    return _tell_in_words(
+        bid, officer, "request_information", "message", message, today,
+        missing="Say what information you need", subject="more information needed",
+        body="The OPCC needs more information about your bid {reference} ({title}).\n\n{words}\n\n"
+             "Sign in, update the bid and submit it again.",
     )
 
 
-def reject(bid: Bid, user: User, reasons: str, today: date) -> None:
-    action = "reject_recommendation" if bid.status == "recommended" else "reject"
+def reject(bid: Bid, user: User, reasons: str, today: date) -> dict[str, str]:
+    """Reject the bid and tell the organisation why; returns the problems, storing nothing, if any."""
     if user.role == "officer" and bid.status == "recommended":
         raise DecisionError(f"This bid has been recommended to an approver, who decides it. {NO_CHANGE}")
-    BID.check(action, user, bid, today)
-    if not reasons.strip():
-        raise DecisionError("Give the reasons for rejecting the bid")
-    _record_decision(bid, user, action, reasons.strip(), today)
-    _tell_applicants(
-        bid, "not funded",
-        f"Your bid {bid.reference} ({bid.title}) has not been funded.\n\nThe reasons:\n{reasons.strip()}",
+    return _tell_in_words(
+        bid, user, "reject_recommendation" if bid.status == "recommended" else "reject", "reasons", reasons, today,
+        missing="Give the reasons for rejecting the bid", subject="not funded",
+        body="Your bid {reference} ({title}) has not been funded.\n\nThe reasons:\n{words}",
     )
 
 
@@ -275,12 +285,12 @@ def decide_award(bid: Bid, user: User, amount_pence: int | None, reasons: str,
                                            "been recommended to an approver, who will decide it."), {}
 
     # The guarded spend: first write of the transaction, so it holds the lock for the rest of it.
-    spent = db.session.execute(
+    spent = cast(CursorResult[Any], db.session.execute(
         update(FundYear)
         .where(FundYear.id == fund_year.id, FundYear.committed_pence + amount_pence <= FundYear.budget_pence)
         .values(committed_pence=FundYear.committed_pence + amount_pence)
         .execution_options(synchronize_session=False)
-    )
+    ))  # an UPDATE: its result counts the rows
     if spent.rowcount != 1:
         remaining = budget_figures(fund_year, amount_pence).remaining_pence
         return None, {"amount_pence": _over_budget_message(fund_year, amount_pence, remaining)}

@@ -99,7 +99,8 @@ def issue_reset_token(user: User, hours: int) -> str:
 
 
 def usable_reset_token(token: str, now: datetime | None = None) -> PasswordResetToken | None:
-    row = db.session.scalar(select(PasswordResetToken).where(PasswordResetToken.token_hash == _token_hash(token)))
+    row: PasswordResetToken | None = db.session.scalar(
+        select(PasswordResetToken).where(PasswordResetToken.token_hash == _token_hash(token)))
     now = now or utcnow()
     if row is None or row.used_at is not None or row.expires_at < now or not row.user.active:
         return None

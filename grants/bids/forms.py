@@ -1,17 +1,21 @@
+from typing import Any
+
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
     GovRadioInput,
+    GovSelect,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
 )
-from wtforms import BooleanField, Form, FormField, HiddenField, RadioField, StringField, SubmitField
+from wtforms import BooleanField, Form, FormField, HiddenField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from grants.bids.rules import THEMES
 from grants.core.forms import GovDateField, IndexedList, MoneyField
 from grants.core.forms import text_area as _text
+from grants.core.models import BUDGET_KINDS
 
 
 class StartBidForm(FlaskForm):
@@ -27,12 +31,18 @@ class StartBidForm(FlaskForm):
 class BudgetLineForm(Form):
     item = StringField("Item", widget=GovTextInput(), validators=[Length(max=200, message="Item must be 200 characters or fewer")])
     amount = MoneyField("Cost", optional=True)
+    # Capital (equipment, works) or revenue (staff, running costs): government returns report them apart.
+    kind = SelectField("Type", choices=list(BUDGET_KINDS.items()), default="revenue", widget=GovSelect(),
+                       validate_choice=False)
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
-        ok = super().validate(extra_validators)
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok: bool = super().validate(extra_validators)
         item = (self.item.data or "").strip()
         if item and self.amount.data is None and not self.amount.errors:
             self.amount.errors.append(f"Enter the cost of {item}")
+            ok = False
+        if self.kind.data not in BUDGET_KINDS:
+            self.kind.errors = [*self.kind.errors, "Select capital or revenue"]
             ok = False
         if not item and self.amount.data is not None:
             self.item.errors = [*self.item.errors, "Enter what this cost is for"]

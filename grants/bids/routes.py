@@ -30,6 +30,7 @@ from grants.core.forms import show_problems
 from grants.core.models import Bid, FundYear
 from grants.core.money import format_money
 from grants.core.refusals import Refused
+from grants.core.views import PageAnswer
 
 bp = Blueprint("bids", __name__, url_prefix="/bids")
 
@@ -59,7 +60,7 @@ def start() -> str | Response:
         for fy in years
     ]
     if form.validate_on_submit():
-        fund_year = db.session.get(FundYear, form.fund_year_id.data)
+        fund_year = db.get_or_404(FundYear, form.fund_year_id.data)  # one of the choices, so it is there
         bid = start_bid(current_user, fund_year, today())
         db.session.commit()
         return redirect(url_for("bids.edit", bid_id=bid.id))
@@ -72,7 +73,8 @@ def _initial_data(bid: Bid) -> dict:
                                                   "declaration")}
     data["other_funding_pence"] = bid.other_funding_pence or None
     data["version"] = str(bid.version)
-    data["budget_lines"] = [{"item": line.item, "amount": line.amount_pence} for line in bid.budget_lines]
+    data["budget_lines"] = [{"item": line.item, "amount": line.amount_pence, "kind": line.kind}
+                            for line in bid.budget_lines]
     return data
 
 
@@ -98,13 +100,14 @@ def _budget_lines(form: BidForm) -> list[BudgetLineInput]:
     for entry in form.budget_lines.entries:
         item = (entry.form.item.data or "").strip()
         if item:
-            lines.append(BudgetLineInput(item=item, amount_pence=entry.form.amount.data or 0))
+            lines.append(BudgetLineInput(item=item, amount_pence=entry.form.amount.data or 0,
+                                         kind=entry.form.kind.data or "revenue"))
     return lines
 
 
 @bp.route("/<int:bid_id>/edit", methods=["GET", "POST"])
 @roles_required("applicant")
-def edit(bid_id: int) -> str | Response:
+def edit(bid_id: int) -> PageAnswer:
     bid = bid_or_404(bid_id, current_user)
     if bid.status not in EDITABLE:
         flash("This bid has been submitted, so it cannot be changed now.", "info")

@@ -46,6 +46,7 @@ FUND = "fund"  # key for problems with the fund itself (closed)
 class BudgetLineInput:
     item: str
     amount_pence: int
+    kind: str = "revenue"  # or "capital"
 
 
 def open_fund_years(today: date) -> list[FundYear]:
@@ -82,10 +83,11 @@ def save_bid(bid: Bid, user: User, values: dict[str, Any], lines: list[BudgetLin
     changed = [name for name in EDITABLE_FIELDS if name in values and getattr(bid, name) != values[name]]
     for name in changed:
         setattr(bid, name, values[name])
-    old_lines = [(line.item, line.amount_pence) for line in bid.budget_lines]
-    new_lines = [(line.item, line.amount_pence) for line in lines]
+    old_lines = [(line.item, line.amount_pence, line.kind) for line in bid.budget_lines]
+    new_lines = [(line.item, line.amount_pence, line.kind) for line in lines]
     if old_lines != new_lines:
-        bid.budget_lines = [BudgetLine(position=i, item=item, amount_pence=amount) for i, (item, amount) in enumerate(new_lines)]
+        bid.budget_lines = [BudgetLine(position=i, item=item, amount_pence=amount, kind=kind)
+                            for i, (item, amount, kind) in enumerate(new_lines)]
         changed.append("budget_lines")
     if changed:
         bid.declared_by = user.name if bid.declaration else ""
@@ -134,7 +136,8 @@ def key_facts(bid: Bid) -> dict[str, Any]:
         "end_date": bid.end_date.isoformat() if bid.end_date else None,
         "location": bid.location,
         "theme": bid.theme,
-        "budget_lines": [{"item": line.item, "amount_pence": line.amount_pence} for line in bid.budget_lines],
+        "budget_lines": [{"item": line.item, "amount_pence": line.amount_pence, "kind": line.kind}
+                         for line in bid.budget_lines],
         "activities": bid.activities,
         "outcomes": bid.outcomes,
     }

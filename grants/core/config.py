@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -58,6 +59,12 @@ class Config:
     SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "1") == "1"
     MAIL_FROM = os.environ.get("MAIL_FROM", "grants@opcc.example")
 
+    # Evidence sent with monitoring returns: kept outside the web root, served only to those who may see it.
+    EVIDENCE_DIR = os.environ.get("EVIDENCE_DIR", str(PROJECT_ROOT / "instance" / "evidence"))
+    EVIDENCE_MAX_MB = _int("EVIDENCE_MAX_MB", 10)
+    # A request may carry a few files at the limit; anything bigger is refused before it is read.
+    MAX_CONTENT_LENGTH = (EVIDENCE_MAX_MB * 3 + 1) * 1024 * 1024
+
 
 class ProductionConfig(Config):
     APP_ENV = "production"
@@ -67,6 +74,8 @@ class ProductionConfig(Config):
 
 class TestConfig(Config):
     TESTING = True
+    # Evidence written by tests goes to a throwaway folder, never the instance folder.
+    EVIDENCE_DIR = os.environ.get("TEST_EVIDENCE_DIR", str(Path(tempfile.gettempdir()) / "grants-test-evidence"))
     WTF_CSRF_ENABLED = False
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL") or "sqlite://")
     LOGIN_MAX_FAILURES = 5

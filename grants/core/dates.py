@@ -108,11 +108,12 @@ def period_named(year_start: int, name: str) -> Period | None:
     return next((p for p in half_years(year_start) + quarters(year_start) if p.name == name), None)
 
 
-def half_years_overlapping(start: date, end: date) -> list[Period]:
-    """Every six-monthly monitoring period that a grant running from `start` to `end` touches, in order."""
+def periods_overlapping(start: date, end: date, frequency: str = "half_yearly") -> list[Period]:
+    """Every reporting period (half-years, or quarters for "quarterly") that `start` to `end` touches, in order."""
+    of_year = quarters if frequency == "quarterly" else half_years
     periods: list[Period] = []
     for year in range(financial_year_start(start), financial_year_start(end) + 1):
-        periods.extend(p for p in half_years(year) if p.overlaps(start, end))
+        periods.extend(p for p in of_year(year) if p.overlaps(start, end))
     return periods
 
 
@@ -120,11 +121,3 @@ def due_date(period: Period, days_after: int) -> date:
     """A return is due a set number of days after its period ends."""
     return period.end + timedelta(days=days_after)
 
-
-def period_starting(start: date, end: date) -> Period:
-    """The reporting period (half-year or quarter) that starts on `start` and ends nearest `end`."""
-    year = financial_year_start(start)
-    candidates = [p for p in half_years(year) + quarters(year) if p.start == start]
-    if not candidates:
-        raise ValueError(f"no reporting period starts on {start.isoformat()}")
-    return min(candidates, key=lambda p: abs((p.end - end).days))

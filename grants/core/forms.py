@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovTextArea, GovTextInput
@@ -13,6 +13,15 @@ from wtforms.validators import Length, StopValidation
 from grants.core.money import MoneyError, money_input_value, parse_money
 
 TEXT_LIMIT = 5000
+
+T = TypeVar("T")
+
+
+def required(value: T | None) -> T:
+    """A required field's value, read after the form has validated (the field itself refuses it empty)."""
+    if value is None:
+        raise ValueError("a required field was read before its form was validated")
+    return value
 
 
 def text_area(label: str, hint: str = "", limit: int = TEXT_LIMIT) -> StringField:
@@ -58,7 +67,7 @@ class MoneyField(StringField):
 
     def _value(self) -> str:
         if self.raw_data:
-            return self.raw_data[0]
+            return str(self.raw_data[0])
         return money_input_value(self.data) if self.data is not None else ""
 
 
@@ -94,7 +103,7 @@ class WholeNumberField(StringField):
 
     def _value(self) -> str:
         if self.raw_data:
-            return self.raw_data[0]
+            return str(self.raw_data[0])
         return "" if self.data is None else str(self.data)
 
 

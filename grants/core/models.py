@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from grants.core.dates import period_starting
+from grants.core.dates import Period, financial_year_start, period_named
 from grants.core.extensions import db
 
 
@@ -55,6 +55,12 @@ ROLE_NAMES = {
     "admin": "Administrator",
 }
 FUNDING_SOURCES = {"opcc": "OPCC", "moj": "Ministry of Justice", "home_office": "Home Office"}
+REPORTING_FREQUENCIES = {"half_yearly": "Six-monthly (H1, H2)", "quarterly": "Quarterly (Q1 to Q4)"}
+# The Home Office asks for quarterly monitoring; the others six-monthly, unless an admin says otherwise.
+DEFAULT_FREQUENCY = {"opcc": "half_yearly", "moj": "half_yearly", "home_office": "quarterly"}
+BUDGET_KINDS = {"revenue": "Revenue", "capital": "Capital"}
+MEASURE_UNITS = {"count": "Number", "percentage": "Percentage", "money": "Money", "yes_no": "Yes or no"}
+RAG_RATINGS = {"green": "Green", "amber": "Amber", "red": "Red"}
 ORG_TYPES = {"csp": "Community Safety Partnership", "opcc": "OPCC", "other": "Other organisation"}
 
 
@@ -120,16 +126,29 @@ class Fund(db.Model):
     funding_source: Mapped[str] = mapped_column(String(20), default="opcc")
     # Days after a monitoring period ends that its return is due.
     monitoring_due_days: Mapped[int] = mapped_column(Integer, default=31)
+    # Six-monthly (H1, H2) or quarterly (Q1 to Q4) monitoring returns.
+    reporting_frequency: Mapped[str] = mapped_column(String(20), default="half_yearly", server_default="half_yearly")
+    # Days before a return is due that the grantee is reminded.
+    reminder_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     years: Mapped[list[FundYear]] = relationship(
         back_populates="fund", order_by="FundYear.year_start.desc()"
     )
+    measures: Mapped[list[OutcomeMeasure]] = relationship(
+        back_populates="fund", order_by="OutcomeMeasure.position, OutcomeMeasure.id"
+    )
 
     __table_args__ = (
         CheckConstraint("funding_source in ('opcc','moj','home_office')", name="funding_source"),
         CheckConstraint("monitoring_due_days >= 0", name="due_days"),
+        CheckConstraint("reporting_frequency in ('half_yearly','quarterly')", name="reporting_frequency"),
+        CheckConstraint("reminder_days >= 0", name="reminder_days"),
     )
+
+    @property
+    def frequency_name(self) -> str:
+        return REPORTING_FREQUENCIES[self.reporting_frequency]
 
     @property
     def funding_source_name(self) -> str:
@@ -233,10 +252,15 @@ class BudgetLine(db.Model):
     position: Mapped[int] = mapped_column(Integer)
     item: Mapped[str] = mapped_column(String(200))
     amount_pence: Mapped[int] = mapped_column(Integer)
+    # Capital (equipment, works) or revenue (staff, running costs): departments report them apart.
+    kind: Mapped[str] = mapped_column(String(10), default="revenue", server_default="revenue")
 
     bid: Mapped[Bid] = relationship(back_populates="budget_lines")
 
-    __table_args__ = (CheckConstraint("amount_pence >= 0", name="amount"),)
+    __table_args__ = (
+        CheckConstraint("amount_pence >= 0", name="amount"),
+        CheckConstraint("kind in ('capital','revenue')", name="kind"),
+    )
 
 
 class AuditEvent(db.Model):
@@ -448,40 +472,153 @@ class Payment(db.Model):
 
 
 class MonitoringReturn(db.Model):
-    """One six-monthly outcome return for one grant and one period the grant overlaps."""
+    """One outcome return for one grant and one reporting period (half-year or quarter) the grant overlaps."""
 
     __tablename__ = "monitoring_return"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("grant_agreement.id"), index=True)
+    period_name: Mapped[str] = mapped_column(String(2))  # "H1", "Q3"
     period_start: Mapped[date] = mapped_column(Date)
+    # The period's end, or the grant's end date when it ends first.
     period_end: Mapped[date] = mapped_column(Date)
     due_on: Mapped[date] = mapped_column(Date, index=True)
     status: Mapped[str] = mapped_column(String(20), default="due", index=True)
     progress: Mapped[str] = mapped_column(Text, default="")
-    outputs_achieved: Mapped[str] = mapped_column(Text, default="")
-    outcomes_achieved: Mapped[str] = mapped_column(Text, default="")
-    people_reached: Mapped[int | None] = mapped_column(Integer)
-    spent_pence: Mapped[int | None] = mapped_column(Integer)
     challenges: Mapped[str] = mapped_column(Text, default="")
+    rag: Mapped[str | None] = mapped_column(String(5))  # the grantee's own red/amber/green rating
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    submission_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     review_note: Mapped[str] = mapped_column(Text, default="")
+    officer_rag: Mapped[str | None] = mapped_column(String(5))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     agreement: Mapped[GrantAgreement] = relationship(back_populates="returns")
+    values: Mapped[list[MeasureValue]] = relationship(back_populates="monitoring_return",
+                                                      cascade="all, delete-orphan")
+    spend: Mapped[list[ReturnSpend]] = relationship(back_populates="monitoring_return", cascade="all, delete-orphan")
+    evidence: Mapped[list[ReturnEvidence]] = relationship(
+        back_populates="monitoring_return", order_by="ReturnEvidence.id"
+    )
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         UniqueConstraint("agreement_id", "period_start", name="uq_monitoring_return_agreement_period"),
-        CheckConstraint("status in ('due','submitted','accepted','returned','resubmitted')", name="status"),
+        CheckConstraint(
+            "status in ('due','submitted','accepted','returned','resubmitted','not_required')", name="status"
+        ),
         CheckConstraint("period_end >= period_start", name="period"),
-        CheckConstraint("people_reached IS NULL OR people_reached >= 0", name="people_reached"),
-        CheckConstraint("spent_pence IS NULL OR spent_pence >= 0", name="spent"),
+        CheckConstraint("rag IS NULL OR rag in ('green','amber','red')", name="rag"),
+        CheckConstraint("officer_rag IS NULL OR officer_rag in ('green','amber','red')", name="officer_rag"),
+        CheckConstraint("period_name in ('H1','H2','Q1','Q2','Q3','Q4')", name="period_name"),
     )
 
     @property
+    def period(self) -> Period:
+        return period_named(financial_year_start(self.period_start), self.period_name)  # type: ignore[return-value]
+
+    @property
     def period_label(self) -> str:
-        return period_starting(self.period_start, self.period_end).label
+        return self.period.label
+
+
+class OutcomeMeasure(db.Model):
+    """One thing a fund's grantees report each period: a number, a percentage, money or yes/no.
+
+    Kept once answered: an admin may retire a measure (no longer asked) but never change or delete it."""
+
+    __tablename__ = "outcome_measure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fund_id: Mapped[int] = mapped_column(ForeignKey("fund.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    guidance: Mapped[str] = mapped_column(Text, default="")
+    unit: Mapped[str] = mapped_column(String(20))
+    required: Mapped[bool] = mapped_column(Boolean, default=True)
+    category: Mapped[str] = mapped_column(String(100), default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    fund: Mapped[Fund] = relationship(back_populates="measures")
+
+    __table_args__ = (
+        UniqueConstraint("fund_id", "name", name="uq_outcome_measure_fund_name"),
+        CheckConstraint("unit in ('count','percentage','money','yes_no')", name="unit"),
+    )
+
+    @property
+    def unit_name(self) -> str:
+        return MEASURE_UNITS[self.unit]
+
+
+class MeasureValue(db.Model):
+    """A return's answer to one measure, in the measure's unit: a count, a whole percentage, pence, or 1/0."""
+
+    __tablename__ = "measure_value"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("monitoring_return.id"), index=True)
+    measure_id: Mapped[int] = mapped_column(ForeignKey("outcome_measure.id"), index=True)
+    value: Mapped[int] = mapped_column(Integer)
+
+    monitoring_return: Mapped[MonitoringReturn] = relationship(back_populates="values")
+    measure: Mapped[OutcomeMeasure] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("return_id", "measure_id", name="uq_measure_value_return_measure"),
+        CheckConstraint("value >= 0", name="value"),
+    )
+
+
+class ReturnSpend(db.Model):
+    """Money spent in a return's period against one approved budget line."""
+
+    __tablename__ = "return_spend"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("monitoring_return.id"), index=True)
+    budget_line_id: Mapped[int] = mapped_column(ForeignKey("budget_line.id"), index=True)
+    spent_pence: Mapped[int] = mapped_column(Integer)
+
+    monitoring_return: Mapped[MonitoringReturn] = relationship(back_populates="spend")
+    budget_line: Mapped[BudgetLine] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("return_id", "budget_line_id", name="uq_return_spend_return_line"),
+        CheckConstraint("spent_pence >= 0", name="spent"),
+    )
+
+
+class ReturnEvidence(db.Model):
+    """A file sent with a return, stored outside the web root; kept with the submission it went in."""
+
+    __tablename__ = "return_evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("monitoring_return.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))  # as the grantee named it, for display only
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    # Which submission of the return it went with; None until the return is next submitted.
+    submission_number: Mapped[int | None] = mapped_column(Integer)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    monitoring_return: Mapped[MonitoringReturn] = relationship(back_populates="evidence")
+
+
+class SentReminder(db.Model):
+    """One row per reminder sent; its unique key makes each reminder go exactly once, however often the
+    command runs and even when two runs overlap."""
+
+    __tablename__ = "sent_reminder"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

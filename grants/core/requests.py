@@ -16,7 +16,7 @@ def _without_nul(value: Any) -> Any:
     return value.replace("\x00", "") if isinstance(value, str) else value
 
 
-class TextWithoutNul(ImmutableMultiDict):  # type: ignore[type-arg]
+class TextWithoutNul(ImmutableMultiDict[str, Any]):
     """Query and form values with NUL characters removed: nobody types one, and PostgreSQL text cannot hold it."""
 
     def __init__(self, mapping: Any = None) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask, Response, flash, redirect, request, session, url_for
+from flask import Flask, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 from sqlalchemy import select
+from werkzeug.wrappers import Response
 
 from grants.core.extensions import db, login_manager
 from grants.core.models import User

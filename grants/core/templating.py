@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Flask, current_app
@@ -12,29 +13,25 @@ from grants.core.lifecycle import REGISTRY, State, event_label
 from grants.core.money import format_money
 
 
+def _field_errors(field: Any) -> Iterator[dict[str, str]]:
+    """One field's errors, each linking to its input (a date field's day box; each entry of a list of forms)."""
+    if field.type != "FieldList":
+        href = f"#{field.id}-day" if field.type in ("DateField", "GovDateField") else f"#{field.id}"
+        for message in field.errors:
+            yield {"text": message, "href": href}
+        return
+    for entry in field.entries:
+        for sub in getattr(entry, "form", [entry]):
+            for message in sub.errors:
+                yield {"text": message, "href": f"#{sub.id}"}
+    if field.errors and not any(isinstance(e, dict) for e in field.errors):
+        for message in [e for e in field.errors if isinstance(e, str)]:
+            yield {"text": message, "href": f"#{field.id}"}
+
+
 def error_list(form: Form | None, extra: dict[str, str] | None = None) -> list[dict[str, str]]:
     """The error summary's list: each error links to its field (date fields to their day box)."""
-    items: list[dict[str, str]] = []
-    if form is None:
-        form = []  # type: ignore[assignment]
-
-    def target(field: Any) -> str:
-        if field.type in ("DateField", "GovDateField"):
-            return f"#{field.id}-day"
-        return f"#{field.id}"
-
-    for field in form:
-        if field.type == "FieldList":
-            for entry in field.entries:
-                for sub in getattr(entry, "form", [entry]):
-                    for message in sub.errors:
-                        items.append({"text": message, "href": f"#{sub.id}"})
-            if field.errors and not any(isinstance(e, dict) for e in field.errors):
-                for message in [e for e in field.errors if isinstance(e, str)]:
-                    items.append({"text": message, "href": f"#{field.id}"})
-            continue
-        for message in field.errors:
-            items.append({"text": message, "href": target(field)})
+    items = [item for field in (form if form is not None else []) for item in _field_errors(field)]
     for anchor, message in (extra or {}).items():
         items.append({"text": message, "href": f"#{anchor}"})
     return items
@@ -86,8 +83,13 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.globals["actor_name"] = actor_name
     from grants.assessment.lifecycle import DECISION_NAMES
     from grants.bids.rules import THEMES
+    from grants.core.models import BUDGET_KINDS, RAG_RATINGS
+    from grants.monitoring.measures import show_value
 
     app.jinja_env.globals["DECISION_NAMES"] = DECISION_NAMES
+    app.jinja_env.globals["RAG_RATINGS"] = RAG_RATINGS
+    app.jinja_env.globals["BUDGET_KINDS"] = BUDGET_KINDS
+    app.jinja_env.globals["show_value"] = show_value
     app.jinja_env.globals["event_label"] = event_label
     app.jinja_env.globals["THEMES"] = THEMES
 

@@ -27,7 +27,8 @@ PageAnswer = str | Response | tuple[str, int]
 
 
 def change_page(form: FlaskForm, template: str, perform: Callable[[], dict[str, str] | str], done_url: str, *,
-                version: int | None = None, changed_elsewhere: str = CHANGED_ELSEWHERE, **context: Any) -> PageAnswer:
+                version: int | None = None, changed_elsewhere: str = CHANGED_ELSEWHERE,
+                anchors: dict[str, str] | None = None, **context: Any) -> PageAnswer:
     """Show the form (GET) or apply `perform` (POST).
 
     `perform` applies a rule and returns either the problems to show beside the fields (nothing is kept)
@@ -40,17 +41,17 @@ def change_page(form: FlaskForm, template: str, perform: Callable[[], dict[str, 
 
     if request.method == "GET":
         if version is not None:
-            form.version.data = str(version)  # type: ignore[attr-defined]
+            form.version.data = str(version)
         return render_template(template, form=form, **context)
     if not form.validate_on_submit():
         return again({})
-    if version is not None and form.version.data != str(version):  # type: ignore[attr-defined]
+    if version is not None and form.version.data != str(version):
         return again({FORM_PROBLEM: changed_elsewhere}, 409)
     try:
         outcome = perform()
         if isinstance(outcome, dict):
             db.session.rollback()
-            return again(show_problems(form, outcome))
+            return again(show_problems(form, outcome, anchors))
         db.session.commit()
     except Refused as exc:
         db.session.rollback()

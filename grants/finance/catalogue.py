@@ -17,7 +17,8 @@ from exports.payments import build_payments
 from exports.threesixty_giving import build_360giving
 from grants.core.dates import Period, financial_year_label, period_named, whole_year
 from grants.core.models import FUNDING_SOURCES
-from grants.finance import reports as reports
+from grants.finance import reports
+from grants.finance.government import GOVERNMENT_SOURCES, government_return
 
 PERIOD_NAMES = {
     "FY": "Whole financial year",
@@ -28,7 +29,6 @@ PERIOD_NAMES = {
     "Q3": "Q3: October to December",
     "Q4": "Q4: January to March",
 }
-GOVERNMENT_SOURCES = reports.GOVERNMENT_SOURCES
 SOURCE_RULES = {
     "moj": "Ministry of Justice returns are six-monthly: choose H1, H2 or the whole financial year",
     "home_office": "Home Office returns are quarterly: choose Q1, Q2, Q3, Q4 or the whole financial year",
@@ -159,7 +159,7 @@ def build(request: ExportRequest, target: str | IO[bytes], *, settings: Settings
             reports.grants_register(period.year_start, settings.grant_id_prefix), target,
             period=period, made_by=made_by, made_at=made_at),
         "government-return": lambda: build_government_return(
-            reports.government_return(request.source or "", period), target,
+            government_return(request.source or "", period), target,
             source_name=FUNDING_SOURCES[request.source or ""], period=period, made_by=made_by, made_at=made_at),
         "payments": lambda: build_payments(
             reports.payments(period), target, period=period, made_by=made_by, made_at=made_at),

@@ -16,7 +16,7 @@ from sqlalchemy.sql import ColumnElement, Subquery
 from grants.agreements.lifecycle import AGREEMENT
 from grants.bids.rules import THEMES
 from grants.core import dates
-from grants.core.dates import Period, financial_year_start, london_date, utc_bounds
+from grants.core.dates import Period, financial_year_start, london_date
 from grants.core.extensions import db
 from grants.core.models import (
     FUNDING_SOURCES,
@@ -31,12 +31,8 @@ from grants.core.models import (
     Payment,
 )
 from grants.monitoring.lifecycle import REVIEWABLE, WAITING
-from grants.monitoring.lifecycle import status_name as return_status_name
 from grants.monitoring.rules import overdue_condition
 from grants.payments.lifecycle import PAYMENT
-
-# An agreement the grantee has accepted is in force from its start date to its end date.
-IN_FORCE = ("accepted", "active", "closed", "terminated")
 
 
 def agreement_reference(agreement_id: int | None) -> str | None:
@@ -182,110 +178,6 @@ def grants_register(year_start: int, grant_id_prefix: str, *, today: date | None
             last_modified=max(modified),
         ))
     return rows
-
-
-# --- Government return ----------------------------------------------------------------------------------
-
-
-@dataclass
-class GovernmentReturnRow:
-    bid_reference: str
-    agreement_reference: str | None
-    recipient: str
-    fund: str
-    purpose: str
-    award_date: date
-    agreement_start: date | None
-    agreement_end: date | None
-    awarded_pence: int
-    paid_in_period_pence: int
-    paid_to_date_pence: int
-    return_status: str | None
-    return_submitted_on: date | None
-    people_reached: int | None
-    spent_pence: int | None
-    outputs_achieved: str
-    outcomes_achieved: str
-
-
-# Which periods each government department asks for: MoJ six-monthly, Home Office quarterly; both may have a year.
-GOVERNMENT_SOURCES = {"moj": ("H1", "H2", "FY"), "home_office": ("Q1", "Q2", "Q3", "Q4", "FY")}
-
-
-def government_return(funding_source: str, period: Period, *, today: date | None = None) -> list[GovernmentReturnRow]:
-    """Grants from funds paid for by `funding_source` that were live in `period`.
-
-    Live means an agreement in force (accepted, active, closed or terminated) whose dates overlap the period, or,
-    for an award whose agreement is not in force yet (none, draft or issued), an award decided in the period.
-    The monitoring return shown is the one covering exactly that period, if there is one."""
-    today = today or dates.today()
-    first, after = utc_bounds(period.start, period.end)
-    paid_in_period = and_(Payment.status == "paid", Payment.paid_on >= period.start, Payment.paid_on <= period.end)
-    paid = (
-        select(
-            Payment.agreement_id,
-            _sum_if(paid_in_period, Payment.amount_pence).label("in_period"),
-            _sum_if(Payment.status == "paid", Payment.amount_pence).label("to_date"),
-        )
-        .group_by(Payment.agreement_id)
-        .subquery("paid")
-    )
-    in_force = and_(
-        GrantAgreement.status.in_(IN_FORCE),
-        GrantAgreement.start_date <= period.end,
-        GrantAgreement.end_date >= period.start,
-    )
-    awarded_in_period = and_(
-        or_(GrantAgreement.id.is_(None), GrantAgreement.status.not_in(IN_FORCE)),
-        Award.approved_at >= first,
-        Award.approved_at < after,
-    )
-    stmt = (
-        select(
-            Award.amount_pence, Award.approved_at, Bid.id.label("bid_id"), Bid.title,
-            Organisation.name.label("org_name"), Fund.name.label("fund_name"),
-            GrantAgreement.id.label("agreement_id"), GrantAgreement.start_date, GrantAgreement.end_date,
-            paid.c.in_period, paid.c.to_date,
-            MonitoringReturn.status.label("return_status"), MonitoringReturn.due_on, MonitoringReturn.submitted_at,
-            MonitoringReturn.people_reached, MonitoringReturn.spent_pence,
-            MonitoringReturn.outputs_achieved, MonitoringReturn.outcomes_achieved,
-        )
-        .join(Bid, Award.bid_id == Bid.id)
-        .join(Organisation, Award.organisation_id == Organisation.id)
-        .join(FundYear, Award.fund_year_id == FundYear.id)
-        .join(Fund, FundYear.fund_id == Fund.id)
-        .outerjoin(GrantAgreement, GrantAgreement.award_id == Award.id)
-        .outerjoin(paid, paid.c.agreement_id == GrantAgreement.id)
-        .outerjoin(MonitoringReturn, and_(
-            MonitoringReturn.agreement_id == GrantAgreement.id,
-            MonitoringReturn.period_start == period.start,
-            MonitoringReturn.period_end == period.end,
-        ))
-        .where(Fund.funding_source == funding_source, or_(in_force, awarded_in_period))
-        .order_by(Organisation.name, Award.approved_at, Award.id)
-    )
-    return [
-        GovernmentReturnRow(
-            bid_reference=bid_reference(r.bid_id),
-            agreement_reference=agreement_reference(r.agreement_id),
-            recipient=r.org_name,
-            fund=r.fund_name,
-            purpose=r.title,
-            award_date=london_date(r.approved_at),
-            agreement_start=r.start_date,
-            agreement_end=r.end_date,
-            awarded_pence=r.amount_pence,
-            paid_in_period_pence=int(r.in_period or 0),
-            paid_to_date_pence=int(r.to_date or 0),
-            return_status=return_status_name(r.return_status, r.due_on, today) if r.return_status else None,
-            return_submitted_on=london_date(r.submitted_at) if r.submitted_at else None,
-            people_reached=r.people_reached,
-            spent_pence=r.spent_pence,
-            outputs_achieved=r.outputs_achieved or "",
-            outcomes_achieved=r.outcomes_achieved or "",
-        )
-        for r in db.session.execute(stmt)
-    ]
 
 
 # --- Payments -------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """A monitoring return's life, declared once: due -> submitted -> accepted | returned for changes ->
-resubmitted. Overdue is not kept: it is a due or returned return past its due date."""
+resubmitted; not required once its grant has ended. Overdue is not kept: it is a due or returned return past
+its due date."""
 
 from __future__ import annotations
 
@@ -54,6 +55,7 @@ RETURN = Lifecycle(
         State("accepted", "Accepted", "green"),
         State("returned", "Returned for changes", "yellow"),
         State("resubmitted", "Resubmitted", "blue"),
+        State("not_required", "Not required", "grey"),
         State(OVERDUE, "Overdue", "red", stored=False),
     ),
     actions=(
@@ -67,6 +69,8 @@ RETURN = Lifecycle(
                guards=(_grant_running,)),
         Action("accept", "Accept", REVIEWABLE, "accepted", ("officer",), guards=(_grant_running,)),
         Action("send_back", "Return for changes", REVIEWABLE, "returned", ("officer",), guards=(_grant_running,)),
+        # Taken by the rules when the grant ends: what is still outstanding is no longer asked for.
+        Action("not_required", "Mark not required", (*WAITING, *REVIEWABLE), "not_required", ()),
     ),
     events={"monitoring_return.scheduled": "Return scheduled"},
     calendar=lambda ret, today: OVERDUE if is_overdue(ret, today) else None,

@@ -1,22 +1,36 @@
-"""Monitoring returns: completed by grantees, reviewed by officers."""
+"""Monitoring returns: completed by grantees (measures, spend, evidence), reviewed by officers."""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from grants.core.access import STAFF_ROLES, roles_required
 from grants.core.audit import history
 from grants.core.dates import today
 from grants.core.extensions import db
-from grants.core.models import GrantAgreement, MonitoringReturn
+from grants.core.models import GrantAgreement, MonitoringReturn, ReturnEvidence
 from grants.core.views import PageAnswer, change_page, refused_page
+from grants.monitoring.evidence import add_evidence, evidence_path, evidence_problem
 from grants.monitoring.forms import ReturnForm, ReviewForm
 from grants.monitoring.lifecycle import OVERDUE, RETURN
+from grants.monitoring.measures import input_text
 from grants.monitoring.queries import return_or_404
-from grants.monitoring.rules import ReturnAnswers, overdue_condition, review, save_draft, submit
+from grants.monitoring.rules import (
+    ReturnAnswers,
+    answered_measures,
+    measure_field,
+    overdue_condition,
+    overspend_warning,
+    review,
+    save_draft,
+    spend_field,
+    spend_rows,
+    submit,
+)
 
 bp = Blueprint("monitoring", __name__, url_prefix="/monitoring")
 
@@ -39,65 +53,116 @@ def index() -> str:
                            status_options=RETURN.choices([OVERDUE, *RETURN.stored_keys]))
 
 
+def _figures(ret: MonitoringReturn) -> dict[str, object]:
+    """What every page about one return shows: its measures' answers and its spend by budget line."""
+    return {"measures": answered_measures(ret), "spend": spend_rows(ret)}
+
+
 @bp.route("/<int:return_id>")
 @roles_required("applicant", *STAFF_ROLES)
 def view(return_id: int) -> str:
     ret = return_or_404(return_id, current_user)
     return render_template("monitoring/view.html", ret=ret, agreement=ret.agreement,
                            actions=RETURN.allowed(current_user, ret, today()),
-                           events=history("monitoring_return", ret.id))
+                           events=history("monitoring_return", ret.id), **_figures(ret))
 
 
-def _answers(form: ReturnForm) -> ReturnAnswers:
+def _answers(form: ReturnForm, ret: MonitoringReturn) -> ReturnAnswers:
+    typed = request.form
     return ReturnAnswers(
-        progress=form.progress.data or "", outputs_achieved=form.outputs_achieved.data or "",
-        outcomes_achieved=form.outcomes_achieved.data or "", people_reached=form.people_reached.data,
-        spent_pence=form.spent_pence.data, challenges=form.challenges.data or "",
+        progress=form.progress.data or "", challenges=form.challenges.data or "", rag=form.rag.data or None,
+        measures={m.id: typed.get(measure_field(m.id), "") for m, _ in answered_measures(ret)},
+        spend={line.id: typed.get(spend_field(line.id), "") for line in ret.agreement.bid.budget_lines},
     )
 
 
-def _refused(ret: MonitoringReturn, action: str, *, form_first: bool = False) -> Response | None:
-    return refused_page(RETURN, (action,), ret, url_for("monitoring.view", return_id=ret.id), form_first=form_first)
+def _shown_answers(ret: MonitoringReturn) -> dict[str, str]:
+    """The measure and spend boxes as the page draws them: what was just typed, else what is kept."""
+    if request.method == "POST":
+        return {key: value for key, value in request.form.items() if key.startswith(("measure-", "spend-"))}
+    shown = {measure_field(m.id): input_text(m.unit, value) for m, value in answered_measures(ret)}
+    shown.update({spend_field(s.budget_line_id): input_text("money", s.spent_pence) for s in ret.spend})
+    return shown
+
+
+def _files() -> list[FileStorage]:
+    return [f for f in request.files.getlist("evidence") if f and f.filename]
 
 
 @bp.route("/<int:return_id>/edit", methods=["GET", "POST"])
 @roles_required("applicant")
 def edit(return_id: int) -> PageAnswer:
     ret = return_or_404(return_id, current_user)
-    refused = _refused(ret, "complete")
+    refused = refused_page(RETURN, ("complete",), ret, url_for("monitoring.view", return_id=ret.id))
     if refused:
         return refused
     form = ReturnForm(obj=ret) if request.method == "GET" else ReturnForm()
+    directory = current_app.config["EVIDENCE_DIR"]
+    max_bytes = current_app.config["EVIDENCE_MAX_MB"] * 1024 * 1024
 
     def perform() -> dict[str, str] | str:
-        save_draft(ret, current_user, _answers(form), today())
+        files = [(f.filename or "", f.read(max_bytes + 1)) for f in _files()]
+        problems = [p for p in (evidence_problem(name, data, max_bytes) for name, data in files) if p]
+        if problems:
+            return {"evidence": "; ".join(problems) + ". Choose the files again."}
+        problems_found = save_draft(ret, current_user, _answers(form, ret), today())
+        if problems_found:
+            return problems_found
+        for name, data in files:
+            add_evidence(ret, current_user, name, data, directory)
         if not form.submit.data:
             return "Your answers have been saved. Come back to finish and submit the return."
         # What was typed is kept even when the return cannot be submitted yet.
         db.session.commit()
         form.version.data = str(ret.version)
-        return submit(ret, current_user, _answers(form), today()) or \
+        return submit(ret, current_user, _answers(form, ret), today()) or \
             f"Monitoring return for {ret.period_label} submitted. Thank you."
 
     answer = change_page(form, "monitoring/edit.html", perform, url_for("monitoring.view", return_id=ret.id),
-                         version=ret.version, ret=ret, agreement=ret.agreement)
+                         version=ret.version, ret=ret, agreement=ret.agreement, shown=_shown_answers(ret),
+                         anchors=_anchors(ret), **_figures(ret))
     if form.save.data and isinstance(answer, Response):
         return redirect(url_for("monitoring.edit", return_id=ret.id))
     return answer
+
+
+def _anchors(ret: MonitoringReturn) -> dict[str, str]:
+    """Problems with the drawn fields, each shown beside its own box."""
+    keys = [measure_field(m.id) for m, _ in answered_measures(ret)]
+    keys += [spend_field(line.id) for line in ret.agreement.bid.budget_lines]
+    return {key: key for key in [*keys, "evidence"]}
 
 
 @bp.route("/<int:return_id>/review", methods=["GET", "POST"], endpoint="review")
 @roles_required("officer")
 def review_return(return_id: int) -> PageAnswer:
     ret = return_or_404(return_id, current_user)
-    refused = _refused(ret, "review", form_first=True)
+    refused = refused_page(RETURN, ("review",), ret, url_for("monitoring.view", return_id=ret.id), form_first=True)
     if refused:
         return refused
     form = ReviewForm()
 
     def perform() -> dict[str, str] | str:
-        return review(ret, current_user, form.outcome.data, form.note.data or "", today()) or \
+        return review(ret, current_user, form.outcome.data, form.note.data or "", today(),
+                      form.officer_rag.data or None) or \
             f"Return {ret.period_label} for {ret.agreement.reference}: {RETURN.name(ret.status).lower()}."
 
     return change_page(form, "monitoring/review.html", perform, url_for("monitoring.view", return_id=ret.id),
-                       version=ret.version, ret=ret, agreement=ret.agreement)
+                       version=ret.version, ret=ret, agreement=ret.agreement, warning=overspend_warning(ret),
+                       **_figures(ret))
+
+
+@bp.route("/evidence/<int:evidence_id>")
+@roles_required("applicant", *STAFF_ROLES)
+def evidence(evidence_id: int) -> Response:
+    """A file sent with a return, to those who may see the return; always downloaded, never shown inline."""
+    item = db.session.get(ReturnEvidence, evidence_id)
+    if item is None:
+        abort(404)
+    return_or_404(item.return_id, current_user)
+    path = evidence_path(current_app.config["EVIDENCE_DIR"], item)
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype=item.content_type, as_attachment=True, download_name=item.filename,
+                     max_age=0)
+

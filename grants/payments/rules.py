@@ -8,8 +8,9 @@ two finance officers scheduling at the same moment cannot overpay a grant.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 
 from grants.agreements.lifecycle import AGREEMENT
 from grants.agreements.rules import cancel_scheduled
@@ -37,13 +38,13 @@ def schedule_payment(agreement: GrantAgreement, user: User, amount_pence: int | 
     if problems:
         return None, problems
     assert amount_pence is not None and due_on is not None
-    moved = db.session.execute(
+    moved = cast(CursorResult[Any], db.session.execute(
         update(GrantAgreement)
         .where(GrantAgreement.id == agreement.id,
                GrantAgreement.scheduled_pence + amount_pence <= GrantAgreement.amount_pence)
         .values(scheduled_pence=GrantAgreement.scheduled_pence + amount_pence)
         .execution_options(synchronize_session=False)
-    )
+    ))  # an UPDATE: its result counts the rows
     if moved.rowcount != 1:
         db.session.refresh(agreement)
         left = agreement.amount_pence - agreement.scheduled_pence

@@ -14,12 +14,12 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from grants.assessment.rules import CRITERIA
-from grants.bids.rules import BudgetLineInput, save_bid, start_bid, submit_bid
 from grants.core.dates import financial_year_start
 from grants.core.dates import today as uk_today
 from grants.core.extensions import db
 from grants.core.models import FundYear, User
 from tests.browser.conftest import APPLICANT, APPROVER, OFFICER, assert_accessible, fill_date, sign_in, sign_out, unique
+from tests.conftest import make_submitted_bid
 
 pytestmark = pytest.mark.browser
 
@@ -33,17 +33,7 @@ def submitted_bid(live_server: Any, title: str, amount_pence: int) -> int:
         user = db.session.scalar(db.select(User).where(User.email == APPLICANT))
         fund_year = db.session.scalar(db.select(FundYear).where(FundYear.year_start == financial_year_start(uk_today()))
                                       .join(FundYear.fund).where(db.text("fund.name = 'Safer Communities Fund'")))
-        today = uk_today()
-        bid = start_bid(user, fund_year, today)
-        save_bid(bid, user, {
-            "title": title, "local_issue": "Bike theft near the station", "activities": "Cycle-marking events",
-            "location": "Wisbech North", "theme": "bike_theft", "start_date": today + timedelta(days=7),
-            "end_date": today + timedelta(days=120), "outputs": "200 bikes marked", "outcomes": "Fewer thefts",
-            "declaration": True,
-        }, [BudgetLineInput("Cycle-marking kits", amount_pence)])
-        assert submit_bid(bid, user, today) == {}
-        db.session.commit()
-        bid_id = bid.id
+        bid_id = make_submitted_bid(user, fund_year, amount_pence, title=title).id
         db.session.remove()
     return bid_id
 

@@ -1,0 +1,271 @@
+"""The figures behind the government returns: Ministry of Justice (half-years and the year) and Home Office
+(quarters and the year), from records made through the rules.
+
+A grant is in a department's return for a period when its fund is paid for by that department and its
+accepted agreement runs during the period and had not ended before the period began, or when it was awarded
+in the period and its agreement is not accepted yet. Its figures for the
+period come from its monitoring returns whose reporting period lies inside the period and that have been
+submitted (submitted, resubmitted or accepted): each measure combined as its unit says (counts and money add
+up; a percentage or yes/no is the latest period's), spend by capital and revenue. Payments are counted by
+their payment date and the profile by due date, both up to the period's end, so a past period's figures stay
+the same when the return is made again unless that period's own records change.
+
+A fixed number of queries is run whatever the number of grants.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.sql import ColumnElement
+
+from grants.agreements.lifecycle import AGREEMENT
+from grants.core import dates
+from grants.core.dates import Period, financial_year_bounds, london_date, utc_bounds
+from grants.core.extensions import db
+from grants.core.models import (
+    MEASURE_UNITS,
+    RAG_RATINGS,
+    Award,
+    Bid,
+    BudgetLine,
+    Fund,
+    FundYear,
+    GrantAgreement,
+    MeasureValue,
+    MonitoringReturn,
+    Organisation,
+    OutcomeMeasure,
+    Payment,
+    ReturnSpend,
+)
+from grants.monitoring.lifecycle import status_name as return_status_name
+from grants.monitoring.measures import combine
+from grants.monitoring.rules import COUNTED
+
+# Which periods each government department asks for: MoJ six-monthly, Home Office quarterly; both the year.
+GOVERNMENT_SOURCES = {"moj": ("H1", "H2", "FY"), "home_office": ("Q1", "Q2", "Q3", "Q4", "FY")}
+IN_FORCE = ("accepted", "active", "closed", "terminated")
+
+
+@dataclass(frozen=True)
+class MeasureColumn:
+    measure_id: int
+    title: str
+    unit: str
+    category: str
+
+
+@dataclass
+class GovernmentReturnRow:
+    bid_reference: str
+    agreement_reference: str | None
+    recipient: str
+    fund: str
+    purpose: str
+    award_date: date
+    agreement_start: date | None
+    agreement_end: date | None
+    agreement_status: str
+    awarded_pence: int
+    returns: str  # each of the grant's returns for the period, with its status as the pages show it
+    grantee_rag: str
+    officer_rag: str
+    measures: dict[int, int | None]
+    spend_pence: int
+    capital_spend_pence: int
+    revenue_spend_pence: int
+    spend_to_period_end_pence: int
+    paid_in_period_pence: int
+    paid_to_period_end_pence: int
+    profile_pence: int  # payments scheduled or made with a due date in the period
+    profile_to_period_end_pence: int
+    year_profile_pence: int  # payments due in the financial year
+    forecast_to_year_end_pence: int  # spend so far plus the profile for the rest of the financial year
+    repayment_due_pence: int
+
+    @property
+    def variance_pence(self) -> int:
+        """Profile less spend in the period: above zero, less was spent than planned."""
+        return self.profile_pence - self.spend_pence
+
+    @property
+    def underspend(self) -> bool:
+        """Spend to date behind its profile, or the year's forecast short of the year's profile: Home Office
+        money does not carry over past 31 March."""
+        return (self.spend_to_period_end_pence < self.profile_to_period_end_pence
+                or self.forecast_to_year_end_pence < self.year_profile_pence)
+
+
+@dataclass
+class CategoryTotal:
+    category: str
+    measure: str
+    unit: str
+    total: int | None
+    grants_answering: int
+
+
+@dataclass
+class GovernmentReturn:
+    source: str
+    period: Period
+    measures: list[MeasureColumn]
+    rows: list[GovernmentReturnRow]
+    category_totals: list[CategoryTotal] = field(default_factory=list)
+
+
+def _sum_if(condition: ColumnElement[bool], value: object) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
+
+
+def government_return(funding_source: str, period: Period, *, today: date | None = None) -> GovernmentReturn:
+    today = today or dates.today()
+    first, after = utc_bounds(period.start, period.end)
+    year_start, year_end = financial_year_bounds(period.year_start)
+    money = (
+        select(
+            Payment.agreement_id,
+            _sum_if(and_(Payment.status == "paid", Payment.paid_on >= period.start, Payment.paid_on <= period.end),
+                    Payment.amount_pence).label("paid_in"),
+            _sum_if(and_(Payment.status == "paid", Payment.paid_on <= period.end), Payment.amount_pence).label("paid_to"),
+            _sum_if(and_(Payment.status != "cancelled", Payment.due_on >= period.start, Payment.due_on <= period.end),
+                    Payment.amount_pence).label("profile"),
+            _sum_if(and_(Payment.status != "cancelled", Payment.due_on <= period.end),
+                    Payment.amount_pence).label("profile_to"),
+            _sum_if(and_(Payment.status != "cancelled", Payment.due_on >= year_start, Payment.due_on <= year_end),
+                    Payment.amount_pence).label("year_profile"),
+            _sum_if(and_(Payment.status != "cancelled", Payment.due_on > period.end, Payment.due_on <= year_end),
+                    Payment.amount_pence).label("profile_after"),
+        )
+        .group_by(Payment.agreement_id)
+        .subquery("money")
+    )
+    live = and_(
+        Fund.funding_source == funding_source,
+        GrantAgreement.status.in_(IN_FORCE),
+        GrantAgreement.start_date <= period.end,
+        GrantAgreement.end_date >= period.start,
+        or_(GrantAgreement.ended_at.is_(None), GrantAgreement.ended_at >= first),
+    )
+    awarded_not_accepted = and_(
+        Fund.funding_source == funding_source,
+        or_(GrantAgreement.id.is_(None), GrantAgreement.status.not_in(IN_FORCE)),
+        Award.approved_at >= first, Award.approved_at < after,
+    )
+    grants = db.session.execute(
+        select(
+            GrantAgreement.id, Award.bid_id, GrantAgreement.status, GrantAgreement.start_date,
+            GrantAgreement.end_date, Award.amount_pence, GrantAgreement.repayment_due_pence,
+            Award.approved_at, Bid.title, Organisation.name.label("org_name"), Fund.name.label("fund_name"),
+            money.c.paid_in, money.c.paid_to, money.c.profile, money.c.profile_to, money.c.year_profile,
+            money.c.profile_after,
+        )
+        .select_from(Award)
+        .join(Bid, Award.bid_id == Bid.id)
+        .join(Organisation, Award.organisation_id == Organisation.id)
+        .join(FundYear, Award.fund_year_id == FundYear.id)
+        .join(Fund, FundYear.fund_id == Fund.id)
+        .outerjoin(GrantAgreement, GrantAgreement.award_id == Award.id)
+        .outerjoin(money, money.c.agreement_id == GrantAgreement.id)
+        .where(or_(live, awarded_not_accepted))
+        .order_by(Organisation.name, Award.approved_at, Award.id)
+    ).all()
+
+    def of_live_grants(*where: ColumnElement[bool]):  # type: ignore[no-untyped-def]
+        return (MonitoringReturn.agreement_id.in_(
+            select(GrantAgreement.id).join(Award, GrantAgreement.award_id == Award.id)
+            .join(FundYear, Award.fund_year_id == FundYear.id).join(Fund, FundYear.fund_id == Fund.id).where(live)),
+            *where)
+
+    in_period = (MonitoringReturn.period_start >= period.start, MonitoringReturn.period_start <= period.end)
+    counted = MonitoringReturn.status.in_(COUNTED)
+    returns: dict[int, list[MonitoringReturn]] = defaultdict(list)
+    for ret in db.session.scalars(select(MonitoringReturn).where(*of_live_grants(*in_period))
+                                  .order_by(MonitoringReturn.period_start)):
+        returns[ret.agreement_id].append(ret)
+
+    values: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for agreement_id, measure_id, value in db.session.execute(
+        select(MonitoringReturn.agreement_id, MeasureValue.measure_id, MeasureValue.value)
+        .join(MonitoringReturn, MeasureValue.return_id == MonitoringReturn.id)
+        .where(*of_live_grants(*in_period, counted))
+        .order_by(MonitoringReturn.period_start)
+    ):
+        values[(agreement_id, measure_id)].append(value)
+
+    spend: dict[int, dict[str, int]] = defaultdict(lambda: {"capital": 0, "revenue": 0, "to_end": 0})
+    for agreement_id, kind, in_p, to_end in db.session.execute(
+        select(MonitoringReturn.agreement_id, BudgetLine.kind,
+               _sum_if(MonitoringReturn.period_start >= period.start, ReturnSpend.spent_pence),
+               func.sum(ReturnSpend.spent_pence))
+        .join(MonitoringReturn, ReturnSpend.return_id == MonitoringReturn.id)
+        .join(BudgetLine, ReturnSpend.budget_line_id == BudgetLine.id)
+        .where(*of_live_grants(MonitoringReturn.period_start <= period.end, counted))
+        .group_by(MonitoringReturn.agreement_id, BudgetLine.kind)
+    ):
+        spend[agreement_id][kind] += int(in_p or 0)
+        spend[agreement_id]["to_end"] += int(to_end or 0)
+
+    measures = _measure_columns(funding_source, {measure_id for _a, measure_id in values})
+    units = {m.measure_id: m.unit for m in measures}
+    rows = []
+    for g in grants:
+        own = returns.get(g.id, [])
+        sent = [r for r in own if r.status in COUNTED]
+        latest = sent[-1] if sent else None
+        spent = spend.get(g.id, {"capital": 0, "revenue": 0, "to_end": 0})
+        rows.append(GovernmentReturnRow(
+            bid_reference=f"BID-{g.bid_id:05d}", agreement_reference=f"GA-{g.id:05d}" if g.id else None,
+            recipient=g.org_name,
+            fund=g.fund_name, purpose=g.title, award_date=london_date(g.approved_at), agreement_start=g.start_date,
+            agreement_end=g.end_date, agreement_status=AGREEMENT.name(g.status) or "No agreement yet",
+            awarded_pence=g.amount_pence,
+            returns="; ".join(f"{r.period_label}: {return_status_name(r.status, r.due_on, today)}" for r in own),
+            grantee_rag=RAG_RATINGS.get(latest.rag or "", "") if latest else "",
+            officer_rag=RAG_RATINGS.get(latest.officer_rag or "", "") if latest else "",
+            measures={m_id: combine(unit, values.get((g.id, m_id), [])) for m_id, unit in units.items()},
+            spend_pence=spent["capital"] + spent["revenue"], capital_spend_pence=spent["capital"],
+            revenue_spend_pence=spent["revenue"], spend_to_period_end_pence=spent["to_end"],
+            paid_in_period_pence=int(g.paid_in or 0), paid_to_period_end_pence=int(g.paid_to or 0),
+            profile_pence=int(g.profile or 0), profile_to_period_end_pence=int(g.profile_to or 0),
+            year_profile_pence=int(g.year_profile or 0),
+            forecast_to_year_end_pence=spent["to_end"] + int(g.profile_after or 0),
+            repayment_due_pence=g.repayment_due_pence or 0,
+        ))
+    return GovernmentReturn(funding_source, period, measures, rows, _category_totals(measures, rows))
+
+
+def _measure_columns(funding_source: str, answered: set[int]) -> list[MeasureColumn]:
+    """The department's funds' current measures, and retired ones answered in the period."""
+    found = db.session.execute(
+        select(OutcomeMeasure, Fund.name)
+        .join(Fund, OutcomeMeasure.fund_id == Fund.id)
+        .where(Fund.funding_source == funding_source,
+               or_(OutcomeMeasure.retired_at.is_(None), OutcomeMeasure.id.in_(answered or {0})))
+        .order_by(Fund.name, OutcomeMeasure.position, OutcomeMeasure.id)
+    ).all()
+    names = [m.name for m, _fund in found]
+    return [MeasureColumn(m.id, m.name if names.count(m.name) == 1 else f"{m.name} ({fund})", m.unit, m.category)
+            for m, fund in found]
+
+
+def _category_totals(measures: list[MeasureColumn], rows: list[GovernmentReturnRow]) -> list[CategoryTotal]:
+    """Each measure across every grant: counts and money summed, a percentage averaged over the grants that
+    answered it, a yes/no counted as the grants answering yes."""
+    totals = []
+    for m in sorted(measures, key=lambda m: (m.category or "~", m.title)):
+        answers = [r.measures[m.measure_id] for r in rows if r.measures.get(m.measure_id) is not None]
+        numbers = [a for a in answers if a is not None]
+        total: int | None
+        if not numbers:
+            total = None
+        elif m.unit in ("count", "money", "yes_no"):
+            total = sum(numbers)
+        else:
+            total = round(sum(numbers) / len(numbers))
+        totals.append(CategoryTotal(m.category or "Other", m.title, MEASURE_UNITS[m.unit], total, len(numbers)))
+    return totals
