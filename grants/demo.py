@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -96,7 +97,7 @@ USERS = [
 ]
 
 
-def _get_or_create(model: type, defaults: dict, **keys: object):  # type: ignore[no-untyped-def]
+def _get_or_create(model: type[Any], defaults: dict[str, Any], **keys: object) -> Any:
     row = db.session.scalar(select(model).filter_by(**keys))
     if row is None:
         row = model(**keys, **defaults)
@@ -127,7 +128,7 @@ def seed_demo(today: date | None = None) -> None:
             load_standard_set(fund, str(spec["measures"]), None)
         for year in years:
             opens, closes = financial_year_bounds(year)
-            fund_years[(spec["name"], year)] = _get_or_create(
+            fund_years[(str(spec["name"]), year)] = _get_or_create(
                 FundYear,
                 {
                     "budget_pence": spec["budget"],

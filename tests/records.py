@@ -36,6 +36,7 @@ from grants.core.extensions import db
 from grants.core.mail import queue_email
 from grants.core.models import ROLES, Bid, Fund, FundYear, GrantAgreement, MonitoringReturn, Organisation, User
 from grants.monitoring.evidence import add_evidence
+from grants.monitoring.measures import MeasureInput, add_measure
 from grants.monitoring.rules import ReturnAnswers
 from grants.monitoring.rules import submit as submit_return
 from grants.payments.rules import schedule_payment
@@ -172,6 +173,20 @@ def add_evidence_file(app: Flask, records: Records, return_id: int, org: str) ->
         return evidence_id
 
 
+def new_measure(app: Flask, records: Records) -> int:
+    """An outcome measure no return has answered, on the fund kept for measures (not the fund bids go to, whose
+    returns the other records submit); returns its id."""
+    with app.app_context():
+        fund = db.session.get(Fund, records["measure_fund"])
+        measure, problems = add_measure(fund, db.session.get(User, records["user_admin"]), MeasureInput(
+            f"Bikes marked {secrets.token_hex(4)}", "Bikes marked in the period", "count", True, "Outputs"))
+        assert measure is not None, problems
+        db.session.commit()
+        measure_id = measure.id
+        db.session.remove()
+        return measure_id
+
+
 def returns_of(app: Flask, records: Records, agreement_id: int, *, submit_first: bool = False,
                org: str = "applicant") -> list[int]:
     """The ids of an active agreement's monitoring returns, earliest first; the first one submitted if asked."""
@@ -192,7 +207,8 @@ def returns_of(app: Flask, records: Records, agreement_id: int, *, submit_first:
 def build_records(app: Flask) -> Records:
     """Two CSPs, the OPCC, one user of each role (and a second applicant and a spare user), a fund with an
     open and a closed year, bids in each state, an outbox email, a password reset token, grant agreements in
-    each state before the end, a scheduled payment, and monitoring returns (due and submitted)."""
+    each state before the end, a scheduled payment, monitoring returns (due and submitted), and a second fund with
+    an outcome measure."""
     records = Records()
     with app.app_context():
         csp = Organisation(name="Fenland CSP", org_type="csp", org_identifier="GB-LAE-FEN")
@@ -249,6 +265,13 @@ def build_records(app: Flask) -> Records:
                        evidence_own=add_evidence_file(app, records, submitted, "applicant"),
                        evidence_other=add_evidence_file(app, records, other_return, "other_applicant"))
     records.ids.update(this_year=financial_year_start(uk_today()), whole_year="FY", moj="moj")
+    with app.app_context():
+        measure_fund = Fund(name="Road Safety Fund", funding_source="home_office", reporting_frequency="quarterly")
+        db.session.add(measure_fund)
+        db.session.commit()
+        records.ids["measure_fund"] = measure_fund.id
+        db.session.remove()
+    records.ids["measure"] = new_measure(app, records)
     return records
 
 

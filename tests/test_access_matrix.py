@@ -70,7 +70,8 @@ ADMIN = frozenset({"admin"})
 START = {"applicant": To("/bids/"), "officer": To("/assess/"), "approver": To("/assess/"),
          "finance": To("/assess/"), "admin": To("/admin/")}
 VERSION = {"version": "{version}"}
-NEW_FUND = {"name": "Youth Fund", "funding_source": "opcc", "monitoring_due_days": "31"}
+NEW_FUND = {"name": "Youth Fund", "funding_source": "opcc", "monitoring_due_days": "31",
+            "reporting_frequency": "half_yearly", "reminder_days": "14"}
 EXPORT = {"year": "this_year", "period": "whole_year"}
 # Another organisation's agreement (or return) for the grantee; staff see every organisation's.
 OTHER_AGREEMENT = {"agreement_id": {"applicant": "agreement_other_active"}}
@@ -143,6 +144,17 @@ ACCESS: dict[str, Access] = {
     "admin.new_fund": rule(ADMIN, post=To("/admin/funds"), data=NEW_FUND),
     "admin.edit_fund": rule(ADMIN, post=To("/admin/funds"), data=NEW_FUND, fund_id="fund"),
     "admin.new_fund_year": rule(ADMIN, post=200, fund_id="fund"),
+    # A fund's outcome measures; a measure named under another fund is not found.
+    "admin.measures": rule(ADMIN, fund_id="measure_fund"),
+    "admin.load_measures": rule(ADMIN, get=None, post=To("/admin/funds/{fund_id}/measures"),
+                                data={"set_key": "home-office-crime"}, fund_id="measure_fund"),
+    "admin.new_measure": rule(ADMIN, post=200, fund_id="measure_fund"),
+    "admin.edit_measure": rule(ADMIN, post=200, fund_id="measure_fund", measure_id="measure",
+                               hidden={"fund_id": "fund", "measure_id": "measure"}),
+    "admin.retire_measure": rule(ADMIN, post=To("/admin/funds/{fund_id}/measures"), fund_id="measure_fund",
+                                 measure_id="measure", hidden={"fund_id": "fund", "measure_id": "measure"}),
+    "admin.delete_measure": rule(ADMIN, post=To("/admin/funds/{fund_id}/measures"), fund_id="measure_fund",
+                                 measure_id="measure", hidden={"fund_id": "fund", "measure_id": "measure"}),
     "admin.edit_fund_year": rule(ADMIN, post=200, fund_year_id="fund_year"),
     "admin.organisations": rule(ADMIN),
     "admin.new_organisation": rule(ADMIN, post=To("/admin/organisations"),

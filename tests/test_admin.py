@@ -1,4 +1,5 @@
-"""The admin area: funds and fund-years, organisations, users, the outbox; who may reach it; the audit trail."""
+"""The admin area: funds and fund-years, outcome measures, organisations, users, the outbox; who may reach it; the
+audit trail."""
 
 from __future__ import annotations
 
@@ -13,9 +14,21 @@ from sqlalchemy import select, text
 from grants.admin import rules as rules
 from grants.core.extensions import db
 from grants.core.mail import queue_email
-from grants.core.models import AuditEvent, Bid, Fund, FundYear, Organisation, OutboxEmail, User
+from grants.core.models import (
+    AuditEvent,
+    Bid,
+    Fund,
+    FundYear,
+    MeasureValue,
+    Organisation,
+    OutboxEmail,
+    OutcomeMeasure,
+    User,
+)
 from grants.core.passwords import verify_password
+from grants.monitoring.measures import load_standard_set, retire_measure
 from tests.conftest import PASSWORD, World, error_messages, field_error, page, sign_in
+from tests.test_agreements import make_agreement
 
 NEW_PASSWORD = "violet-kettle-harbour-lantern"
 
@@ -205,7 +218,7 @@ def test_create_and_edit_a_fund(as_role, world: World) -> None:
     soup = page(client.get("/admin/funds/new"))
     assert soup.find(id="monitoring_due_days")["value"] == "31"
     labels = [label.get_text(strip=True) for label in soup.select(".govuk-radios__label")]
-    assert labels == ["OPCC", "Ministry of Justice", "Home Office"]
+    assert labels == ["OPCC", "Ministry of Justice", "Home Office", "Six-monthly (H1, H2)", "Quarterly (Q1 to Q4)"]
 
     response = client.post("/admin/funds/new", data=fund_form(funding_source="home_office"))
     assert response.status_code == 302 and response.headers["Location"] == "/admin/funds"
@@ -227,7 +240,8 @@ def test_create_and_edit_a_fund(as_role, world: World) -> None:
     assert soup.find("input", attrs={"name": "funding_source", "value": "home_office"}).has_attr("checked")
 
     response = client.post(f"/admin/funds/{fund.id}/edit",
-                           data=fund_form(name="Youth Fund 2", funding_source="moj", monitoring_due_days="0"))
+                           data=fund_form(name="Youth Fund 2", funding_source="moj", monitoring_due_days="0",
+                                          reporting_frequency="quarterly", reminder_days="14"))
     assert response.status_code == 302
     db.session.refresh(fund)
     assert (fund.name, fund.funding_source, fund.monitoring_due_days) == ("Youth Fund 2", "moj", 0)
@@ -240,7 +254,8 @@ def test_create_and_edit_a_fund(as_role, world: World) -> None:
 
     # Saving without changes records nothing.
     client.post(f"/admin/funds/{fund.id}/edit", data=fund_form(name="Youth Fund 2", funding_source="moj",
-                                                               monitoring_due_days="0"))
+                                                               monitoring_due_days="0", reporting_frequency="quarterly",
+                                                               reminder_days="14"))
     assert len(events("fund.updated")) == 1
 
 
@@ -276,10 +291,11 @@ def test_renaming_a_fund_to_another_funds_name_is_a_field_error(as_role, world: 
     client = as_role("admin")
     client.post("/admin/funds/new", data=fund_form())
     youth = db.session.scalar(select(Fund).where(Fund.name == "Youth Fund"))
-    response = client.post(f"/admin/funds/{youth.id}/edit", data=fund_form(name="Safer Communities Fund"))
+    saved = {"reporting_frequency": "half_yearly", "reminder_days": "14"}
+    response = client.post(f"/admin/funds/{youth.id}/edit", data=fund_form(name="Safer Communities Fund", **saved))
     assert field_error(response, "name") == "There is already a fund called Safer Communities Fund"
     # Keeping its own name is not a clash.
-    response = client.post(f"/admin/funds/{youth.id}/edit", data=fund_form(description="New words"))
+    response = client.post(f"/admin/funds/{youth.id}/edit", data=fund_form(description="New words", **saved))
     assert response.status_code == 302
     db.session.refresh(youth)
     assert youth.description == "New words"
@@ -301,6 +317,96 @@ def test_a_name_clash_only_the_database_sees_is_a_field_error(app: Flask, world:
     assert fund is None
     assert problems == {"name": "There is already a fund called Safer Communities Fund"}
     assert db.session.scalar(select(db.func.count(Fund.id))) == 1
+
+
+@pytest.mark.parametrize(("source", "frequency"), [("home_office", "quarterly"), ("moj", "half_yearly"),
+                                                   ("opcc", "half_yearly")])
+def test_a_new_fund_reports_as_its_source_usually_does_unless_told(as_role, world: World, source: str,
+                                                                   frequency: str) -> None:
+    client = as_role("admin")
+    soup = page(client.get("/admin/funds/new"))
+    assert soup.find(id="reminder_days")["value"] == "14"
+    assert not soup.select("input[name=reporting_frequency][checked]")  # not chosen: the source decides
+
+    assert client.post("/admin/funds/new", data=fund_form(funding_source=source)).status_code == 302
+    fund = db.session.scalar(select(Fund).where(Fund.name == "Youth Fund"))
+    assert (fund.reporting_frequency, fund.reminder_days) == (frequency, 14)
+    [created] = events("fund.created")
+    assert created.details["reporting_frequency"] == {"from": None, "to": frequency}
+    assert created.details["reminder_days"] == {"from": None, "to": 14}
+
+
+def test_fund_frequency_and_reminder_days_are_saved_and_shown(as_role, world: World) -> None:
+    client = as_role("admin")
+    response = client.post("/admin/funds/new", data=fund_form(funding_source="home_office",
+                                                              reporting_frequency="half_yearly", reminder_days="30"))
+    assert response.status_code == 302
+    fund = db.session.scalar(select(Fund).where(Fund.name == "Youth Fund"))
+    assert (fund.reporting_frequency, fund.reminder_days) == ("half_yearly", 30)
+    section = page(client.get("/admin/funds")).find(attrs={"data-testid": f"fund-{fund.id}"})
+    assert section.find(attrs={"data-testid": "frequency"}).get_text(strip=True) == "Six-monthly (H1, H2)"
+    assert section.find(attrs={"data-testid": "reminder-days"}).get_text(strip=True) == (
+        "30 days before a return is due")
+
+    # The edit page shows what is saved; a change is saved and audited.
+    soup = page(client.get(f"/admin/funds/{fund.id}/edit"))
+    assert soup.find("input", attrs={"name": "reporting_frequency", "value": "half_yearly"}).has_attr("checked")
+    assert soup.find(id="reminder_days")["value"] == "30"
+    response = client.post(f"/admin/funds/{fund.id}/edit", data=fund_form(
+        funding_source="home_office", reporting_frequency="quarterly", reminder_days="0"))
+    assert response.status_code == 302
+    db.session.refresh(fund)
+    assert (fund.reporting_frequency, fund.reminder_days) == ("quarterly", 0)
+    [updated] = events("fund.updated")
+    assert updated.details == {"reporting_frequency": {"from": "half_yearly", "to": "quarterly"},
+                               "reminder_days": {"from": 30, "to": 0}}
+    section = page(client.get("/admin/funds")).find(attrs={"data-testid": f"fund-{fund.id}"})
+    assert section.find(attrs={"data-testid": "frequency"}).get_text(strip=True) == "Quarterly (Q1 to Q4)"
+    assert section.find(attrs={"data-testid": "reminder-days"}).get_text(strip=True) == "On the day a return is due"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"reporting_frequency": "monthly"}, "reporting_frequency", "Select how often grantees report"),
+        ({"reporting_frequency": "<b>"}, "reporting_frequency", "Select how often grantees report"),
+        ({"reminder_days": "366"}, "reminder_days", "Reminder days must be between 0 and 365"),
+        ({"reminder_days": "999999999"}, "reminder_days", "Reminder days must be between 0 and 365"),
+        ({"reminder_days": "-1"}, "reminder_days", "Reminder days must be a whole number, like 14"),
+        ({"reminder_days": "two weeks"}, "reminder_days", "Reminder days must be a whole number, like 14"),
+        ({"reminder_days": "1.5"}, "reminder_days", "Reminder days must be a whole number, like 14"),
+        ({"reminder_days": "9" * 50}, "reminder_days", "Reminder days must be a whole number, like 14"),
+    ],
+)
+def test_fund_frequency_and_reminder_days_validation(as_role, world: World, overrides: dict[str, Any], field: str,
+                                                     message: str) -> None:
+    client = as_role("admin")
+    for url in ("/admin/funds/new", f"/admin/funds/{world.scf.id}/edit"):
+        response = client.post(url, data=fund_form(**{"reporting_frequency": "quarterly", "reminder_days": "14",
+                                                       **overrides}))
+        assert response.status_code == 200, url
+        assert field_error(response, field) == message
+        assert error_messages(response) == [message]
+    assert db.session.scalar(select(db.func.count(Fund.id))) == 1
+    db.session.refresh(world.scf)
+    assert (world.scf.name, world.scf.reporting_frequency, world.scf.reminder_days) == (
+        "Safer Communities Fund", "half_yearly", 14)
+    assert events("fund.created") == [] and events("fund.updated") == []
+
+
+def test_a_saved_fund_must_keep_a_frequency_and_reminder_days(as_role, world: World) -> None:
+    """Left empty on a new fund they take the defaults; a saved fund's page always shows its own, so empty is
+    a mistake."""
+    response = as_role("admin").post(f"/admin/funds/{world.scf.id}/edit", data=fund_form(reminder_days=""))
+    assert field_error(response, "reporting_frequency") == "Select how often grantees report"
+    assert field_error(response, "reminder_days") == (
+        "Enter how many days before a return is due the grantee is reminded")
+    assert events("fund.updated") == []
+
+
+def test_a_new_fund_without_a_source_is_asked_only_for_the_source(as_role, world: World) -> None:
+    response = as_role("admin").post("/admin/funds/new", data=fund_form(funding_source=None))
+    assert error_messages(response) == ["Select where the fund's money comes from"]
 
 
 # Fund-years ----------------------------------------------------------------------------------
@@ -453,6 +559,319 @@ def test_year_of_a_fund_year_with_bids_cannot_change(as_role, world: World) -> N
     year = str(world.closed_year.year_start)
     response = client.post(f"/admin/fund-years/{world.closed_year.id}/edit", data=fund_year_form(year_start=year))
     assert response.status_code == 302
+
+
+# Outcome measures ----------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def measures(world: World) -> list[OutcomeMeasure]:
+    """The Home Office crime-reduction set on the Safer Communities Fund: three counts, an optional percentage,
+    a yes/no."""
+    fund = db.session.get(Fund, world.scf.id)
+    assert load_standard_set(fund, "home-office-crime", None) == 5
+    db.session.commit()
+    return list(fund.measures)
+
+
+def measure_form(**overrides: Any) -> dict[str, Any]:
+    data = {"name": "Bikes marked", "guidance": "Bikes security-marked in the period", "unit": "count",
+            "required": "yes", "category": "Outputs"}
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def measures_url(fund: Fund, tail: str = "") -> str:
+    return f"/admin/funds/{fund.id}/measures{tail}"
+
+
+def measure_url(measure: OutcomeMeasure, action: str) -> str:
+    return f"/admin/funds/{measure.fund_id}/measures/{measure.id}/{action}"
+
+
+def measure_rows(response: Any) -> dict[str, list[str]]:
+    """The measures table: name -> [unit, required, category, status, actions]."""
+    table = page(response).find(attrs={"data-testid": "measures"})
+    rows = {}
+    for tr in table.select("tbody tr"):
+        name = tr.th.contents[0].get_text(strip=True) if tr.th.contents else ""
+        cells = [td.get_text(" ", strip=True) for td in tr.select("td")]
+        actions = [a.contents[0].strip() for a in tr.select("td a")]
+        rows[name] = [*cells[:4], " ".join(actions)]
+    return rows
+
+
+def answer(measure: OutcomeMeasure, world: World) -> None:
+    """A monitoring return of a running grant answers the measure."""
+    agreement = make_agreement(world, "active")
+    ret = agreement.returns[0]
+    db.session.add(MeasureValue(return_id=ret.id, measure_id=measure.id, value=12))
+    db.session.commit()
+
+
+def measure_events(measure_id: int) -> list[str]:
+    return [e.action for e in db.session.scalars(select(AuditEvent).where(
+        AuditEvent.object_type == "outcome_measure", AuditEvent.object_id == measure_id).order_by(AuditEvent.id))]
+
+
+def test_the_measures_page_lists_a_funds_measures(as_role, world: World, measures: list[OutcomeMeasure]) -> None:
+    client = as_role("admin")
+    funds = page(client.get("/admin/funds"))
+    assert funds.find("a", href=measures_url(world.scf))
+    retire_measure(measures[1], world.user("admin"))
+    db.session.commit()
+    response = client.get(measures_url(world.scf))
+    assert response.status_code == 200
+    rows = measure_rows(response)
+    assert list(rows) == [m.name for m in measures]
+    assert rows["People reached by interventions"] == ["Number", "Required", "Outputs", "In use",
+                                                       "Change Retire Delete"]
+    assert rows["Homes or places made safer"] == ["Number", "Required", "Outputs", "Retired", "Change Delete"]
+    assert rows["Participants reporting feeling safer"][:4] == ["Percentage", "Optional", "Outcomes", "In use"]
+    assert rows["Delivered to plan"][0] == "Yes or no"
+    # Another fund's page lists only its own.
+    client.post("/admin/funds/new", data=fund_form())
+    youth = db.session.scalar(select(Fund).where(Fund.name == "Youth Fund"))
+    soup = page(client.get(measures_url(youth)))
+    assert soup.find(attrs={"data-testid": "measures"}) is None
+    assert "has no outcome measures yet" in soup.get_text()
+
+
+def test_add_a_measure(as_role, world: World) -> None:
+    client = as_role("admin")
+    soup = page(client.get(measures_url(world.scf, "/new")))
+    assert [label.get_text(strip=True) for label in soup.select("input[name=unit] + label")] == [
+        "Number", "Percentage", "Money", "Yes or no"]
+    response = client.post(measures_url(world.scf, "/new"), data=measure_form(unit="money", required="no",
+                                                                              category=""))
+    assert response.status_code == 302 and response.headers["Location"] == measures_url(world.scf)
+    measure = db.session.scalar(select(OutcomeMeasure).where(OutcomeMeasure.fund_id == world.scf.id))
+    assert (measure.name, measure.guidance, measure.unit, measure.required, measure.category, measure.retired_at) == (
+        "Bikes marked", "Bikes security-marked in the period", "money", False, "", None)
+    listing = client.get(measures_url(world.scf))
+    assert "Bikes marked has been added to the Safer Communities Fund" in flash_text(listing)
+    assert measure_rows(listing)["Bikes marked"][:4] == ["Money", "Optional", "None", "In use"]
+    assert measure_events(measure.id) == ["outcome_measure.created"]
+    assert events("outcome_measure.created")[0].actor_id == world.user("admin").id
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"name": ""}, "name", "Enter the name of the measure"),
+        ({"name": "   "}, "name", "Enter the name of the measure"),
+        ({"name": "x" * 201}, "name", "The name must be 200 characters or fewer"),
+        ({"name": "people REACHED by interventions"}, "name",
+         "Safer Communities Fund already has a measure called people REACHED by interventions"),
+        ({"unit": None}, "unit", "Select the unit"),
+        ({"unit": "kilograms"}, "unit", "Select the unit"),
+        ({"required": None}, "required", "Select whether grantees must answer this measure"),
+        ({"required": "maybe"}, "required", "Select whether grantees must answer this measure"),
+        ({"category": "c" * 101}, "category", "The category must be 100 characters or fewer"),
+        ({"guidance": "g" * 5001}, "guidance", "The guidance must be 5,000 characters or fewer"),
+    ],
+)
+def test_measure_validation(as_role, world: World, measures: list[OutcomeMeasure], overrides: dict[str, Any],
+                            field: str, message: str) -> None:
+    client = as_role("admin")
+    response = client.post(measures_url(world.scf, "/new"), data=measure_form(**overrides))
+    assert response.status_code == 200
+    assert field_error(response, field) == message
+    assert error_messages(response) == [message]
+    assert page(response).title.get_text().startswith("Error:")
+    assert db.session.scalar(select(db.func.count(OutcomeMeasure.id))) == 5
+    # Changing a measure is checked the same way.
+    response = client.post(measure_url(measures[2], "edit"), data=measure_form(**overrides))
+    assert response.status_code == 200 and field_error(response, field) == message
+    db.session.refresh(measures[2])
+    assert measures[2].name == "Sessions delivered"
+    assert len(events("outcome_measure.created")) == 5 and events("outcome_measure.updated") == []
+
+
+def test_every_problem_with_a_measure_is_shown_at_once(as_role, world: World) -> None:
+    response = as_role("admin").post(measures_url(world.scf, "/new"), data={"guidance": "g" * 5001})
+    assert error_messages(response) == ["Enter the name of the measure",
+                                        "The guidance must be 5,000 characters or fewer", "Select the unit",
+                                        "Select whether grantees must answer this measure"]
+
+
+def test_change_a_measure(as_role, world: World, measures: list[OutcomeMeasure]) -> None:
+    client = as_role("admin")
+    measure = measures[4]
+    soup = page(client.get(measure_url(measure, "edit")))
+    assert soup.find(id="name")["value"] == "Delivered to plan"
+    assert soup.find("input", attrs={"name": "unit", "value": "yes_no"}).has_attr("checked")
+    assert soup.find("input", attrs={"name": "required", "value": "yes"}).has_attr("checked")
+    assert soup.find(id="category")["value"] == "Delivery"
+
+    response = client.post(measure_url(measure, "edit"), data=measure_form(
+        name="Delivered on time", guidance="", unit="yes_no", required="no", category="Delivery"))
+    assert response.status_code == 302 and response.headers["Location"] == measures_url(world.scf)
+    db.session.refresh(measure)
+    assert (measure.name, measure.guidance, measure.required) == ("Delivered on time", "", False)
+    assert "Delivered on time has been changed" in flash_text(client.get(measures_url(world.scf)))
+    assert measure_events(measure.id) == ["outcome_measure.created", "outcome_measure.updated"]
+    # Keeping its own name is fine; saving it unchanged records nothing.
+    response = client.post(measure_url(measure, "edit"), data=measure_form(
+        name="Delivered on time", guidance="", unit="yes_no", required="no", category="Delivery"))
+    assert response.status_code == 302
+    assert "Nothing was changed" in flash_text(client.get(measures_url(world.scf)))
+    assert measure_events(measure.id) == ["outcome_measure.created", "outcome_measure.updated"]
+
+
+def test_retire_a_measure(as_role, world: World, measures: list[OutcomeMeasure]) -> None:
+    client = as_role("admin")
+    measure = measures[0]
+    soup = page(client.get(measure_url(measure, "retire")))
+    assert soup.h1.get_text(strip=True) == "Retire People reached by interventions?"
+    assert soup.select_one("main form button").get_text(strip=True) == "Retire measure"
+    response = client.post(measure_url(measure, "retire"))
+    assert response.status_code == 302 and response.headers["Location"] == measures_url(world.scf)
+    db.session.refresh(measure)
+    assert measure.retired_at is not None
+    listing = client.get(measures_url(world.scf))
+    assert "People reached by interventions has been retired" in flash_text(listing)
+    assert measure_rows(listing)["People reached by interventions"][3:] == ["Retired", "Change Delete"]
+    assert measure_events(measure.id) == ["outcome_measure.created", "outcome_measure.retired"]
+    # Retiring it again is refused with the reason, on the page.
+    assert page(client.get(measure_url(measure, "retire"))).find(attrs={"data-testid": "blocked"})
+    response = client.post(measure_url(measure, "retire"))
+    assert response.status_code == 409
+    assert error_messages(response) == ["This measure is already retired. No change has been made."]
+    assert measure_events(measure.id) == ["outcome_measure.created", "outcome_measure.retired"]
+
+
+def test_delete_a_measure(as_role, world: World, measures: list[OutcomeMeasure]) -> None:
+    client = as_role("admin")
+    measure_id = measures[3].id
+    soup = page(client.get(measure_url(measures[3], "delete")))
+    assert soup.h1.get_text(strip=True) == "Delete Participants reporting feeling safer?"
+    assert soup.select_one("main form button.govuk-button--warning").get_text(strip=True) == "Delete measure"
+    response = client.post(measure_url(measures[3], "delete"))
+    assert response.status_code == 302 and response.headers["Location"] == measures_url(world.scf)
+    db.session.expire_all()
+    assert db.session.get(OutcomeMeasure, measure_id) is None
+    listing = client.get(measures_url(world.scf))
+    assert "Participants reporting feeling safer has been deleted" in flash_text(listing)
+    assert "Participants reporting feeling safer" not in measure_rows(listing)
+    assert measure_events(measure_id) == ["outcome_measure.created", "outcome_measure.deleted"]
+
+
+def test_an_answered_measure_cannot_be_changed_or_deleted_only_retired(as_role, world: World,
+                                                                       measures: list[OutcomeMeasure]) -> None:
+    measure = measures[0]
+    answer(measure, world)
+    client = as_role("admin")
+    # The list offers only Retire for it.
+    row = measure_rows(client.get(measures_url(world.scf)))["People reached by interventions"]
+    assert row == ["Number", "Required", "Outputs", "In use Answered in returns", "Retire"]
+    # Its change page says why, without a form.
+    soup = page(client.get(measure_url(measure, "edit")))
+    assert "cannot be changed" in soup.select_one(".govuk-warning-text").get_text()
+    assert soup.select("main form") == []
+    soup = page(client.get(measure_url(measure, "delete")))
+    assert "cannot be deleted" in soup.find(attrs={"data-testid": "blocked"}).get_text()
+    assert soup.select("main form") == []
+
+    # Posted anyway, each is refused with the reason on the page, and nothing changes.
+    response = client.post(measure_url(measure, "edit"), data=measure_form(name="People reached"))
+    assert response.status_code == 409
+    assert error_messages(response) == [
+        "Returns have answered this measure, so it cannot be changed: retire it and add a new one. "
+        "No change has been made."]
+    response = client.post(measure_url(measure, "edit"), data=measure_form(required=None))  # whatever was typed
+    assert response.status_code == 409
+    response = client.post(measure_url(measure, "delete"))
+    assert response.status_code == 409
+    assert error_messages(response) == [
+        "Returns have answered this measure, so it cannot be deleted: retire it instead. No change has been made."]
+    assert "cannot be deleted" in page(response).find(id="form-problem").get_text()
+    db.session.expire_all()
+    kept = db.session.get(OutcomeMeasure, measure.id)
+    assert (kept.name, kept.retired_at) == ("People reached by interventions", None)
+    assert measure_events(measure.id) == ["outcome_measure.created"]
+
+    # Retiring it is allowed, and then it has no actions left.
+    assert client.post(measure_url(measure, "retire")).status_code == 302
+    row = measure_rows(client.get(measures_url(world.scf)))["People reached by interventions"]
+    assert row[3:] == ["Retired Answered in returns", ""]
+    assert measure_events(measure.id) == ["outcome_measure.created", "outcome_measure.retired"]
+
+
+def test_add_a_standard_set(as_role, world: World) -> None:
+    client = as_role("admin")
+    soup = page(client.get(measures_url(world.scf)))
+    labels = [label.get_text(strip=True) for label in soup.select("input[name=set_key] + label")]
+    assert labels == ["Ministry of Justice victims' services (11 measures)", "Home Office crime reduction (5 measures)"]
+    # One the fund already has is not added twice.
+    client.post(measures_url(world.scf, "/new"), data=measure_form(name="Victims referred"))
+    response = client.post(measures_url(world.scf, "/standard-set"), data={"set_key": "moj-victims"})
+    assert response.status_code == 302 and response.headers["Location"] == measures_url(world.scf)
+    listing = client.get(measures_url(world.scf))
+    assert ("10 measures from the Ministry of Justice victims' services set added to the Safer Communities Fund"
+            in flash_text(listing))
+    assert len(measure_rows(listing)) == 11
+    assert len(events("outcome_measure.created")) == 11
+
+    response = client.post(measures_url(world.scf, "/standard-set"), data={"set_key": "moj-victims"})
+    assert response.status_code == 200
+    assert field_error(response, "set_key") == (
+        "The Safer Communities Fund already has every measure in the Ministry of Justice victims' services set")
+    response = client.post(measures_url(world.scf, "/standard-set"), data={"set_key": "lottery"})
+    assert field_error(response, "set_key") == "Select a standard set"
+    response = client.post(measures_url(world.scf, "/standard-set"), data={})
+    assert error_messages(response) == ["Select a standard set"]
+    assert len(events("outcome_measure.created")) == 11
+
+
+def test_measure_ids_of_another_fund_or_none_are_404(as_role, world: World, measures: list[OutcomeMeasure]) -> None:
+    client = as_role("admin")
+    client.post("/admin/funds/new", data=fund_form())
+    youth = db.session.scalar(select(Fund).where(Fund.name == "Youth Fund"))
+    measure = measures[0]
+    for action in ("edit", "retire", "delete"):
+        for url in (f"/admin/funds/{youth.id}/measures/{measure.id}/{action}",
+                    f"/admin/funds/{world.scf.id}/measures/999/{action}",
+                    f"/admin/funds/999/measures/{measure.id}/{action}"):
+            assert client.get(url).status_code == 404, url
+            assert client.post(url, data=measure_form()).status_code == 404, url
+    for url in ("/admin/funds/999/measures", "/admin/funds/999/measures/new", "/admin/funds/999/measures/standard-set"):
+        assert client.post(url, data={"set_key": "moj-victims", **measure_form()}).status_code in (404, 405), url
+    assert client.get("/admin/funds/999/measures").status_code == 404
+    db.session.expire_all()
+    assert db.session.get(OutcomeMeasure, measure.id).retired_at is None
+    assert len(events("outcome_measure.created")) == 5 and not events("outcome_measure.retired")
+
+
+@pytest.mark.parametrize("role", ["applicant", "officer", "approver", "finance"])
+def test_only_admins_manage_measures(app: Flask, as_role, world: World, measures: list[OutcomeMeasure],
+                                     role: str) -> None:
+    client = as_role(role)
+    measure = measures[0]
+    forms = [measures_url(world.scf, "/new"), *(measure_url(measure, action) for action in ("edit", "retire", "delete"))]
+    requests = [("GET", measures_url(world.scf)), ("POST", measures_url(world.scf, "/standard-set")),
+                *(("GET", url) for url in forms), *(("POST", url) for url in forms)]
+    for method, url in requests:
+        response = client.open(url, method=method, data={"set_key": "moj-victims", **measure_form()})
+        assert response.status_code == 403, (method, url)
+    db.session.expire_all()
+    assert db.session.scalar(select(db.func.count(OutcomeMeasure.id))) == 5
+    assert db.session.get(OutcomeMeasure, measure.id).retired_at is None
+    assert len(events("outcome_measure.created")) == 5 and events("outcome_measure.retired") == []
+
+
+def test_measure_forms_carry_a_csrf_token(app: Flask, as_role, world: World, measures: list[OutcomeMeasure]) -> None:
+    client = as_role("admin")
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        for url in (measures_url(world.scf), measures_url(world.scf, "/new"), measure_url(measures[0], "edit"),
+                    measure_url(measures[0], "retire"), measure_url(measures[0], "delete")):
+            for form in page(client.get(url)).select("main form[method=post]"):
+                assert form.select_one("input[name=csrf_token]")["value"], url
+        assert client.post(measure_url(measures[0], "delete")).status_code == 400
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert db.session.get(OutcomeMeasure, measures[0].id) is not None
 
 
 # Organisations -------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from tests.records import (
     module_app,
     new_agreement,
     new_bid,
+    new_measure,
     returns_of,
     sign_in_as,
 )
@@ -317,9 +318,13 @@ FORMS = [
                                                       officer_rag=choice("green", "amber", "red"), note=text()),
          prepare=fresh_return(submitted=True), shows=return_pages, examples=20),
     # Administration.
-    Form("admin.new_fund", "admin", fund_fields, shows=lambda values: [
-        ("admin", "admin.funds", {}), ("applicant", "bids.start", {}), (None, "public.grants_awarded", {})]),
-    Form("admin.edit_fund", "admin", fund_fields, prepare=record("fund", "fund_id"),
+    Form("admin.new_fund", "admin", lambda: st.builds(operator.or_, fund_fields(), form(
+        reporting_frequency=choice("half_yearly", "quarterly"), reminder_days=number())),
+         shows=lambda values: [
+             ("admin", "admin.funds", {}), ("applicant", "bids.start", {}), (None, "public.grants_awarded", {})]),
+    Form("admin.edit_fund", "admin", lambda: st.builds(operator.or_, fund_fields(), form(
+        reporting_frequency=choice("half_yearly", "quarterly"), reminder_days=number())),
+         prepare=record("fund", "fund_id"),
          shows=lambda values: [("admin", "admin.funds", {}), ("admin", "admin.edit_fund", values),
                                ("officer", "assessment.index", {}), ("finance", "finance.index", {})]),
     Form("admin.new_fund_year", "admin", fund_year_fields, prepare=record("fund", "fund_id"),
@@ -327,6 +332,26 @@ FORMS = [
     Form("admin.edit_fund_year", "admin", fund_year_fields, prepare=record("closed_year", "fund_year_id"),
          shows=lambda values: [("admin", "admin.funds", {}), ("admin", "admin.edit_fund_year", values),
                                ("applicant", "bids.start", {})]),
+    Form("admin.new_measure", "admin", lambda: form(
+        name=text(), guidance=text(), unit=choice("count", "percentage", "money", "yes_no"),
+        required=choice("yes", "no"), category=text()), prepare=record("measure_fund", "fund_id"),
+         shows=lambda values: [("admin", "admin.measures", values), ("admin", "admin.funds", {})]),
+    Form("admin.edit_measure", "admin", lambda: form(
+        name=text(), guidance=text(), unit=choice("count", "percentage", "money", "yes_no"),
+        required=choice("yes", "no"), category=text()),
+         prepare=lambda app, records: {"fund_id": records["measure_fund"], "measure_id": new_measure(app, records)},
+         shows=lambda values: [("admin", "admin.measures", {"fund_id": values["fund_id"]}),
+                               ("admin", "admin.edit_measure", values)]),
+    Form("admin.retire_measure", "admin", lambda: form(),
+         prepare=lambda app, records: {"fund_id": records["measure_fund"], "measure_id": new_measure(app, records)},
+         shows=lambda values: [("admin", "admin.measures", {"fund_id": values["fund_id"]}),
+                               ("admin", "admin.retire_measure", values)], examples=8),
+    Form("admin.delete_measure", "admin", lambda: form(),
+         prepare=lambda app, records: {"fund_id": records["measure_fund"], "measure_id": new_measure(app, records)},
+         shows=lambda values: [("admin", "admin.measures", {"fund_id": values["fund_id"]})], examples=8),
+    Form("admin.load_measures", "admin", lambda: form(set_key=choice("moj-victims", "home-office-crime")),
+         prepare=record("measure_fund", "fund_id"),
+         shows=lambda values: [("admin", "admin.measures", values)], examples=10),
     Form("admin.new_organisation", "admin", organisation_fields, shows=admin_pages("admin.organisations", "admin.users")),
     Form("admin.edit_organisation", "admin", lambda: organisation_fields(active=choice("y")),
          prepare=record("org_other", "organisation_id"),

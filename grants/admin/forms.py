@@ -16,7 +16,8 @@ from wtforms import BooleanField, PasswordField, RadioField, SelectField, String
 from wtforms.validators import Email, InputRequired, Length, ValidationError
 
 from grants.core.forms import GovDateField, MoneyField, WholeNumberField
-from grants.core.models import FUNDING_SOURCES, ORG_TYPES, ROLE_NAMES
+from grants.core.models import FUNDING_SOURCES, MEASURE_UNITS, ORG_TYPES, REPORTING_FREQUENCIES, ROLE_NAMES
+from grants.monitoring.measures import STANDARD_SETS
 
 
 def _choices(mapping: dict[str, str]) -> list[tuple[str, str]]:
@@ -42,11 +43,65 @@ class FundForm(FlaskForm):
         required_message="Enter how many days after each period monitoring returns are due",
         invalid_message="Monitoring due days must be a whole number, like 31",
     )
+    # Checked by the rules (grants.admin.rules.fund_problems): on a new fund, not choosing is allowed.
+    reporting_frequency = RadioField(
+        "How often grantees report", choices=_choices(REPORTING_FREQUENCIES), widget=GovRadioInput(),
+        validate_choice=False,
+        description="If you do not choose, a new Home Office fund reports quarterly and the others six-monthly.",
+    )
+    reminder_days = WholeNumberField(
+        "Reminder days",
+        description="How many days before a return is due the grantee is reminded. Usually 14. Between 0 and 365.",
+        default=14, optional=True,
+        required_message="Enter how many days before a return is due the grantee is reminded",
+        invalid_message="Reminder days must be a whole number, like 14",
+    )
     submit = SubmitField("Save fund", widget=GovSubmitInput())
 
     def validate_funding_source(self, field: RadioField) -> None:
         if field.data not in FUNDING_SOURCES:
             raise ValidationError("Select where the fund's money comes from")
+
+
+REQUIRED_CHOICES = [("yes", "Yes, grantees must answer it"), ("no", "No, it is optional")]
+
+
+class MeasureForm(FlaskForm):
+    """An outcome measure; every check is in the rules (grants.admin.rules, grants.monitoring.measures), so all
+    the problems with what was typed are shown at once."""
+
+    name = StringField("Name", widget=GovTextInput(),
+                       description="What grantees report, like Victims supported. 200 characters or fewer.")
+    guidance = StringField("Guidance for grantees (optional)", widget=GovTextArea(),
+                           description="Shown with the question in each return: what to count, and how.")
+    unit = RadioField("Unit", choices=_choices(MEASURE_UNITS), widget=GovRadioInput(), validate_choice=False,
+                      description="What kind of answer grantees give.")
+    required = RadioField("Must grantees answer it?", choices=REQUIRED_CHOICES, widget=GovRadioInput(),
+                          validate_choice=False)
+    category = StringField("Category (optional)", widget=GovTextInput(),
+                           description="Groups measures together, like Outcomes or Support by need.")
+    submit = SubmitField("Save measure", widget=GovSubmitInput())
+
+    @property
+    def required_value(self) -> bool | None:
+        return {"yes": True, "no": False}.get(self.required.data or "")
+
+
+class StandardSetForm(FlaskForm):
+    set_key = RadioField(
+        "Which standard set?", widget=GovRadioInput(), validate_choice=False,
+        choices=[(key, f"{title} ({len(measures)} measures)") for key, (title, measures) in STANDARD_SETS.items()],
+        description="Adds the set's measures the fund does not already have (by name). You can change them after.",
+    )
+    submit = SubmitField("Add standard set", widget=GovSubmitInput())
+
+    def validate_set_key(self, field: RadioField) -> None:
+        if field.data not in STANDARD_SETS:
+            raise ValidationError("Select a standard set")
+
+
+class ConfirmForm(FlaskForm):
+    """A button that confirms a change named on the page (retire or delete a measure)."""
 
 
 class FundYearForm(FlaskForm):

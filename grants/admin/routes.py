@@ -1,28 +1,44 @@
-"""The admin area: funds and their financial years, organisations, users, and the email outbox."""
+"""The admin area: funds, their financial years and outcome measures, organisations, users, and the email outbox."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request, url_for
+from typing import Any
+
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from grants.admin import rules
 from grants.admin.forms import (
+    ConfirmForm,
     EditOrganisationForm,
     EditUserForm,
     FundForm,
     FundYearForm,
+    MeasureForm,
     NewUserForm,
     OrganisationForm,
     SetPasswordForm,
+    StandardSetForm,
     UserFilterForm,
 )
 from grants.core.access import roles_required
 from grants.core.audit import record_event
 from grants.core.extensions import db
 from grants.core.forms import required
-from grants.core.models import ORG_TYPES, ROLE_NAMES, Fund, FundYear, Organisation, OutboxEmail, User
+from grants.core.models import (
+    ORG_TYPES,
+    ROLE_NAMES,
+    Fund,
+    FundYear,
+    Organisation,
+    OutboxEmail,
+    OutcomeMeasure,
+    User,
+)
 from grants.core.views import PageAnswer, change_page
+from grants.monitoring.measures import STANDARD_SETS, delete_measure, has_answers, load_standard_set, retire_measure
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -55,13 +71,15 @@ def _fund_values(form: FundForm) -> rules.FundValues:
         description=(form.description.data or "").strip(),
         funding_source=form.funding_source.data or "",
         monitoring_due_days=required(form.monitoring_due_days.data),
+        reporting_frequency=form.reporting_frequency.data or None,
+        reminder_days=form.reminder_days.data,
     )
 
 
 @bp.route("/funds")
 @roles_required("admin")
 def funds() -> str:
-    all_funds = db.session.scalars(select(Fund).order_by(Fund.name)).all()
+    all_funds = db.session.scalars(select(Fund).options(selectinload(Fund.measures)).order_by(Fund.name)).all()
     return render_template("admin/funds.html", funds=all_funds)
 
 
@@ -129,6 +147,127 @@ def edit_fund_year(fund_year_id: int) -> PageAnswer:
 
     return change_page(form, "admin/fund_year_form.html", perform, url_for("admin.funds"), fund=fund_year.fund,
                        fund_year=fund_year)
+
+
+# Outcome measures ----------------------------------------------------------------------------
+
+
+def _measure_or_404(fund: Fund, measure_id: int) -> OutcomeMeasure:
+    """The fund's measure: an id that is not one of this fund's measures is 404, as a missing one is."""
+    measure = db.get_or_404(OutcomeMeasure, measure_id)
+    if measure.fund_id != fund.id:
+        abort(404)
+    return measure
+
+
+def _measures_context(fund: Fund) -> dict[str, Any]:
+    """The measures page: each measure with whether returns have answered it (then it can only be retired)."""
+    return {"fund": fund, "rows": [(m, has_answers(m)) for m in fund.measures], "standard_sets": STANDARD_SETS}
+
+
+def _measures_url(fund: Fund) -> str:
+    return url_for("admin.measures", fund_id=fund.id)
+
+
+@bp.route("/funds/<int:fund_id>/measures")
+@roles_required("admin")
+def measures(fund_id: int) -> str:
+    fund = db.get_or_404(Fund, fund_id)
+    return render_template("admin/measures.html", form=StandardSetForm(formdata=None), **_measures_context(fund))
+
+
+@bp.route("/funds/<int:fund_id>/measures/standard-set", methods=["POST"])
+@roles_required("admin")
+def load_measures(fund_id: int) -> PageAnswer:
+    """The standard set form on the measures page; a problem is shown there, beside the choice."""
+    fund = db.get_or_404(Fund, fund_id)
+    form = StandardSetForm()
+
+    def perform() -> rules.Problems | str:
+        set_key = form.set_key.data or ""
+        title = STANDARD_SETS[set_key][0]
+        added = load_standard_set(fund, set_key, _actor())
+        if not added:
+            return {"set_key": f"The {fund.name} already has every measure in the {title} set"}
+        return f"{added} {'measure' if added == 1 else 'measures'} from the {title} set added to the {fund.name}."
+
+    return change_page(form, "admin/measures.html", perform, _measures_url(fund), **_measures_context(fund))
+
+
+def _measure_values(form: MeasureForm) -> rules.MeasureValues:
+    return rules.MeasureValues(
+        name=form.name.data or "",
+        guidance=form.guidance.data or "",
+        unit=form.unit.data or "",
+        required=form.required_value,
+        category=form.category.data or "",
+    )
+
+
+@bp.route("/funds/<int:fund_id>/measures/new", methods=["GET", "POST"])
+@roles_required("admin")
+def new_measure(fund_id: int) -> PageAnswer:
+    fund = db.get_or_404(Fund, fund_id)
+    form = MeasureForm()
+
+    def perform() -> rules.Problems | str:
+        measure, problems = rules.add_fund_measure(_actor(), fund, _measure_values(form))
+        return problems if measure is None else f"{measure.name} has been added to the {fund.name}."
+
+    return change_page(form, "admin/measure_form.html", perform, _measures_url(fund), fund=fund, measure=None,
+                       answered=False)
+
+
+@bp.route("/funds/<int:fund_id>/measures/<int:measure_id>/edit", methods=["GET", "POST"])
+@roles_required("admin")
+def edit_measure(fund_id: int, measure_id: int) -> PageAnswer:
+    fund = db.get_or_404(Fund, fund_id)
+    measure = _measure_or_404(fund, measure_id)
+    if request.method == "GET":
+        form = MeasureForm(data={"name": measure.name, "guidance": measure.guidance, "unit": measure.unit,
+                                 "required": "yes" if measure.required else "no", "category": measure.category})
+    else:
+        form = MeasureForm()
+
+    def perform() -> rules.Problems | str:
+        changed, problems = rules.change_fund_measure(_actor(), measure, _measure_values(form))
+        return problems or (f"{measure.name} has been changed." if changed else NOTHING_CHANGED)
+
+    return change_page(form, "admin/measure_form.html", perform, _measures_url(fund), fund=fund, measure=measure,
+                       answered=has_answers(measure))
+
+
+@bp.route("/funds/<int:fund_id>/measures/<int:measure_id>/retire", methods=["GET", "POST"], endpoint="retire_measure")
+@roles_required("admin")
+def retire_measure_page(fund_id: int, measure_id: int) -> PageAnswer:
+    fund = db.get_or_404(Fund, fund_id)
+    measure = _measure_or_404(fund, measure_id)
+    name = measure.name
+
+    def perform() -> str:
+        retire_measure(measure, _actor())
+        return f"{name} has been retired: returns from now on will not ask for it."
+
+    return change_page(ConfirmForm(), "admin/measure_confirm.html", perform, _measures_url(fund), fund=fund,
+                       measure=measure, action="retire",
+                       blocked="This measure is already retired." if measure.retired_at else None)
+
+
+@bp.route("/funds/<int:fund_id>/measures/<int:measure_id>/delete", methods=["GET", "POST"], endpoint="delete_measure")
+@roles_required("admin")
+def delete_measure_page(fund_id: int, measure_id: int) -> PageAnswer:
+    fund = db.get_or_404(Fund, fund_id)
+    measure = _measure_or_404(fund, measure_id)
+    name = measure.name
+    answered = has_answers(measure)
+
+    def perform() -> str:
+        delete_measure(measure, _actor())
+        return f"{name} has been deleted."
+
+    return change_page(ConfirmForm(), "admin/measure_confirm.html", perform, _measures_url(fund), fund=fund,
+                       measure=measure, action="delete",
+                       blocked="Returns have answered this measure, so it cannot be deleted." if answered else None)
 
 
 # Organisations -------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Administration rules: funds, fund-years, organisations and users.
+"""Administration rules: funds, fund-years, outcome measures (with grants.monitoring.measures), organisations and
+users.
 
 Plain functions that take already-parsed values and never look at the web request. Each
 save either changes nothing and returns the problems (field name -> message), or makes the
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any, TypeVar
 
@@ -24,17 +25,21 @@ from grants.core.audit import record_event
 from grants.core.dates import financial_year_label
 from grants.core.extensions import db
 from grants.core.models import (
+    DEFAULT_FREQUENCY,
     FUNDING_SOURCES,
     ORG_TYPES,
+    REPORTING_FREQUENCIES,
     ROLES,
     Bid,
     Fund,
     FundYear,
     Organisation,
+    OutcomeMeasure,
     User,
 )
 from grants.core.money import format_money
 from grants.core.passwords import hash_password, password_problem
+from grants.monitoring.measures import MeasureInput, add_measure, change_measure, has_answers, measure_problems
 
 Problems = dict[str, str]
 Changes = dict[str, dict[str, Any]]
@@ -45,6 +50,7 @@ FORM = "form"
 CLASHED = "Someone else changed these records while you were working. Check the details and try again."
 
 MIN_DUE_DAYS, MAX_DUE_DAYS = 0, 365
+MIN_REMINDER_DAYS, MAX_REMINDER_DAYS, DEFAULT_REMINDER_DAYS = 0, 365, 14
 MIN_YEAR, MAX_YEAR = 2000, 2099
 
 # org-id.guide codes: a list code (GB-LAE, GB-CHC, GB-COH, XI-...) and the identifier in that
@@ -131,6 +137,25 @@ class FundValues:
     description: str
     funding_source: str
     monitoring_due_days: int
+    # None: not given. A new fund then gets its funding source's usual frequency and 14 days; a saved fund
+    # must keep a value for each.
+    reporting_frequency: str | None = None
+    reminder_days: int | None = None
+
+
+FREQUENCY_PROBLEM = "Select how often grantees report"
+REMINDER_DAYS_MISSING = "Enter how many days before a return is due the grantee is reminded"
+REMINDER_DAYS_RANGE = f"Reminder days must be between {MIN_REMINDER_DAYS} and {MAX_REMINDER_DAYS}"
+
+
+def with_fund_defaults(values: FundValues) -> FundValues:
+    """A new fund's values with what was not given filled in: the funding source's usual reporting frequency
+    (quarterly for the Home Office, six-monthly otherwise) and reminders 14 days before a return is due."""
+    return replace(
+        values,
+        reporting_frequency=values.reporting_frequency or DEFAULT_FREQUENCY.get(values.funding_source),
+        reminder_days=DEFAULT_REMINDER_DAYS if values.reminder_days is None else values.reminder_days,
+    )
 
 
 def fund_problems(values: FundValues, fund_id: int | None = None) -> Problems:
@@ -147,10 +172,19 @@ def fund_problems(values: FundValues, fund_id: int | None = None) -> Problems:
         problems["monitoring_due_days"] = (
             f"Monitoring due days must be between {MIN_DUE_DAYS} and {MAX_DUE_DAYS}"
         )
+    frequency = values.reporting_frequency
+    # A new fund with no frequency chosen takes its source's: say so only once the source is known.
+    if frequency not in REPORTING_FREQUENCIES and not (frequency is None and "funding_source" in problems):
+        problems["reporting_frequency"] = FREQUENCY_PROBLEM
+    if values.reminder_days is None:
+        problems["reminder_days"] = REMINDER_DAYS_MISSING
+    elif not MIN_REMINDER_DAYS <= values.reminder_days <= MAX_REMINDER_DAYS:
+        problems["reminder_days"] = REMINDER_DAYS_RANGE
     return problems
 
 
 def create_fund(actor: User, values: FundValues) -> tuple[Fund | None, Problems]:
+    values = with_fund_defaults(values)
     fund, problems = _add(lambda: Fund(**asdict(values)), lambda: fund_problems(values))
     if fund is not None:
         record_event(actor, "fund.created", fund, note=fund.name, details=_created(asdict(values)))
@@ -164,6 +198,64 @@ def update_fund(actor: User, fund: Fund, values: FundValues) -> tuple[bool, Prob
     if changes:
         record_event(actor, "fund.updated", fund, note=", ".join(changes), details=changes)
     return bool(changes), problems
+
+
+# Outcome measures ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MeasureValues:
+    """A measure as typed; required is None when neither yes nor no was chosen."""
+
+    name: str
+    guidance: str
+    unit: str
+    required: bool | None
+    category: str
+
+    def as_input(self) -> MeasureInput:
+        return MeasureInput(self.name, self.guidance, self.unit, bool(self.required), self.category)
+
+
+GUIDANCE_LIMIT = 5000
+REQUIRED_PROBLEM = "Select whether grantees must answer this measure"
+
+
+def _measure_form_problems(values: MeasureValues) -> Problems:
+    """What grants.monitoring.measures.measure_problems leaves to the form: a yes or no, and the guidance's length."""
+    problems: Problems = {}
+    if len(values.guidance.strip()) > GUIDANCE_LIMIT:
+        problems["guidance"] = f"The guidance must be {GUIDANCE_LIMIT:,} characters or fewer"
+    if values.required is None:
+        problems["required"] = REQUIRED_PROBLEM
+    return problems
+
+
+def add_fund_measure(actor: User, fund: Fund, values: MeasureValues) -> tuple[OutcomeMeasure | None, Problems]:
+    """Add a measure to a fund (audited by the measures rule), or every problem with what was typed."""
+    own = _measure_form_problems(values)
+    if own:
+        return None, {**measure_problems(fund, values.as_input()), **own}
+    return add_measure(fund, actor, values.as_input())
+
+
+def _unchanged(measure: OutcomeMeasure, data: MeasureInput) -> bool:
+    return (measure.name, measure.guidance, measure.unit, measure.required, measure.category) == (
+        data.name.strip(), data.guidance.strip(), data.unit, data.required, data.category.strip())
+
+
+def change_fund_measure(actor: User, measure: OutcomeMeasure, values: MeasureValues) -> tuple[bool, Problems]:
+    """(whether anything changed, problems). A measure returns have answered is refused whatever was typed
+    (grants.core.refusals.Refused, from the measures rule)."""
+    data = values.as_input()
+    answered = has_answers(measure)
+    own = _measure_form_problems(values)
+    if own and not answered:
+        return False, {**measure_problems(measure.fund, data, editing=measure), **own}
+    if not own and not answered and _unchanged(measure, data):
+        return False, {}
+    problems = change_measure(measure, actor, data)  # refuses an answered measure
+    return not problems, problems
 
 
 # Fund-years ----------------------------------------------------------------------------------

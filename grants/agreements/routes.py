@@ -49,8 +49,9 @@ def index() -> str:
     else:
         status = ""
     agreements = db.session.scalars(query).all()
-    return render_template("agreements/index.html", agreements=agreements, status=status,
-                           status_options=AGREEMENT.choices())
+    # Grantees see only their own few agreements; staff filter every organisation's.
+    options = [] if current_user.role == "applicant" else AGREEMENT.choices()
+    return render_template("agreements/index.html", agreements=agreements, status=status, status_options=options)
 
 
 @bp.route("/<int:agreement_id>")

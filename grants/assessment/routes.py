@@ -177,10 +177,14 @@ def award(bid_id: int) -> PageAnswer:
     amount = form.amount_pence.data
     fund_year = bid.fund_year
 
+    # Above the delegation limit this person's decision would be a recommendation (officers, in review).
+    may_recommend = BID.refusal("recommend", current_user, bid, today()) is None
+
     def perform() -> dict[str, str] | str:
         outcome, problems = decide_award(bid, current_user, form.amount_pence.data, form.reasons.data or "", today())
         return problems if outcome is None else outcome.message
 
     return _decide(bid, form, "assessment/award.html", perform, figures=budget_figures(fund_year, amount),
                    fund_year=fund_year, assessment=assessment, recommendation=recommendation,
-                   will_recommend=current_user.role == "officer" and amount is not None and needs_approver(fund_year, amount))
+                   may_recommend=may_recommend,
+                   will_recommend=may_recommend and amount is not None and needs_approver(fund_year, amount))

@@ -13,23 +13,25 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.core.dates import Period, financial_year_start, period_named
-from grants.core.extensions import db
+from grants.core.extensions import Model
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class UTCDateTime(db.TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on both SQLite (which drops the zone) and PostgreSQL."""
 
     impl = DateTime(timezone=True)
@@ -64,7 +66,7 @@ RAG_RATINGS = {"green": "Green", "amber": "Amber", "red": "Red"}
 ORG_TYPES = {"csp": "Community Safety Partnership", "opcc": "OPCC", "other": "Other organisation"}
 
 
-class Organisation(db.Model):
+class Organisation(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     org_type: Mapped[str] = mapped_column(String(20), default="csp")
@@ -76,7 +78,7 @@ class Organisation(db.Model):
     users: Mapped[list[User]] = relationship(back_populates="organisation")
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -108,7 +110,7 @@ class User(UserMixin, db.Model):
         return ROLE_NAMES[self.role]
 
 
-class PasswordResetToken(db.Model):
+class PasswordResetToken(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -119,7 +121,7 @@ class PasswordResetToken(db.Model):
     user: Mapped[User] = relationship()
 
 
-class Fund(db.Model):
+class Fund(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
@@ -155,7 +157,7 @@ class Fund(db.Model):
         return FUNDING_SOURCES[self.funding_source]
 
 
-class FundYear(db.Model):
+class FundYear(Model):
     """A fund's money and rules for one financial year (1 April to 31 March)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -194,7 +196,7 @@ class FundYear(db.Model):
         return self.opens_on <= on <= self.closes_on
 
 
-class Bid(db.Model):
+class Bid(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     fund_year_id: Mapped[int] = mapped_column(ForeignKey("fund_year.id"), index=True)
@@ -246,7 +248,7 @@ class Bid(db.Model):
         return sum(line.amount_pence for line in self.budget_lines)
 
 
-class BudgetLine(db.Model):
+class BudgetLine(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     bid_id: Mapped[int] = mapped_column(ForeignKey("bid.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
@@ -263,7 +265,7 @@ class BudgetLine(db.Model):
     )
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Append-only record of every change of state."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -279,7 +281,7 @@ class AuditEvent(db.Model):
 
     actor: Mapped[User | None] = relationship()
 
-    __table_args__ = (db.Index("ix_audit_event_object", "object_type", "object_id"),)
+    __table_args__ = (Index("ix_audit_event_object", "object_type", "object_id"),)
 
 
 @event.listens_for(AuditEvent, "before_update")
@@ -288,7 +290,7 @@ def _audit_is_append_only(mapper: Any, connection: Any, target: AuditEvent) -> N
     raise RuntimeError("audit events are never edited or deleted")
 
 
-class OutboxEmail(db.Model):
+class OutboxEmail(Model):
     """Every email the system sends; kept even when no mail server is configured."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -300,7 +302,7 @@ class OutboxEmail(db.Model):
     error: Mapped[str] = mapped_column(Text, default="")
 
 
-class BidSnapshot(db.Model):
+class BidSnapshot(Model):
     """Key facts of a bid as submitted, kept for each submission so resubmissions keep history."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -315,7 +317,7 @@ class BidSnapshot(db.Model):
 FRAUD_RISKS = {"low": "Low", "medium": "Medium", "high": "High"}
 
 
-class Assessment(db.Model):
+class Assessment(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     bid_id: Mapped[int] = mapped_column(ForeignKey("bid.id"), index=True)
     assessor_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
@@ -340,7 +342,7 @@ class Assessment(db.Model):
     )
 
 
-class Decision(db.Model):
+class Decision(Model):
     """One decision step on a bid: a request for information, a rejection, a recommendation, an approval."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -361,7 +363,7 @@ class Decision(db.Model):
     )
 
 
-class Award(db.Model):
+class Award(Model):
     """An approved award: the money committed against a fund-year's budget."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -385,7 +387,7 @@ class Award(db.Model):
     __table_args__ = (CheckConstraint("amount_pence > 0", name="amount"),)
 
 
-class GrantAgreement(db.Model):
+class GrantAgreement(Model):
     """The agreement made from an approved award: its conditions, the grantee's acceptance, and its end."""
 
     __tablename__ = "grant_agreement"
@@ -444,7 +446,7 @@ class GrantAgreement(db.Model):
         return f"GA-{self.id:05d}"
 
 
-class Payment(db.Model):
+class Payment(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("grant_agreement.id"), index=True)
     amount_pence: Mapped[int] = mapped_column(Integer)
@@ -471,7 +473,7 @@ class Payment(db.Model):
         return f"PAY-{self.id:05d}"
 
 
-class MonitoringReturn(db.Model):
+class MonitoringReturn(Model):
     """One outcome return for one grant and one reporting period (half-year or quarter) the grant overlaps."""
 
     __tablename__ = "monitoring_return"
@@ -525,7 +527,7 @@ class MonitoringReturn(db.Model):
         return self.period.label
 
 
-class OutcomeMeasure(db.Model):
+class OutcomeMeasure(Model):
     """One thing a fund's grantees report each period: a number, a percentage, money or yes/no.
 
     Kept once answered: an admin may retire a measure (no longer asked) but never change or delete it."""
@@ -555,7 +557,7 @@ class OutcomeMeasure(db.Model):
         return MEASURE_UNITS[self.unit]
 
 
-class MeasureValue(db.Model):
+class MeasureValue(Model):
     """A return's answer to one measure, in the measure's unit: a count, a whole percentage, pence, or 1/0."""
 
     __tablename__ = "measure_value"
@@ -574,7 +576,7 @@ class MeasureValue(db.Model):
     )
 
 
-class ReturnSpend(db.Model):
+class ReturnSpend(Model):
     """Money spent in a return's period against one approved budget line."""
 
     __tablename__ = "return_spend"
@@ -593,7 +595,7 @@ class ReturnSpend(db.Model):
     )
 
 
-class ReturnEvidence(db.Model):
+class ReturnEvidence(Model):
     """A file sent with a return, stored outside the web root; kept with the submission it went in."""
 
     __tablename__ = "return_evidence"
@@ -613,7 +615,7 @@ class ReturnEvidence(db.Model):
     monitoring_return: Mapped[MonitoringReturn] = relationship(back_populates="evidence")
 
 
-class SentReminder(db.Model):
+class SentReminder(Model):
     """One row per reminder sent; its unique key makes each reminder go exactly once, however often the
     command runs and even when two runs overlap."""
 

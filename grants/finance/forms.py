@@ -41,7 +41,7 @@ class ExportForm:
     def _select(self, name: str, label: str, options: list[tuple[str, str]], hint: str | None = None,
                 placeholder: str | None = None) -> dict[str, Any]:
         chosen = self.values.get(name, "")
-        items = [{"value": "", "text": placeholder}] if placeholder else []
+        items: list[dict[str, Any]] = [{"value": "", "text": placeholder}] if placeholder else []
         items += [{"value": value, "text": text, "selected": value == chosen} for value, text in options]
         params: dict[str, Any] = {"id": self.field_id(name), "name": name, "label": {"text": label}, "items": items}
         if hint:

@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
 from grants.agreements.lifecycle import AGREEMENT
@@ -42,6 +42,7 @@ from grants.core.models import (
     Payment,
     ReturnSpend,
 )
+from grants.finance.reports import sum_if
 from grants.monitoring.lifecycle import status_name as return_status_name
 from grants.monitoring.measures import combine
 from grants.monitoring.rules import COUNTED
@@ -118,10 +119,6 @@ class GovernmentReturn:
     category_totals: list[CategoryTotal] = field(default_factory=list)
 
 
-def _sum_if(condition: ColumnElement[bool], value: object) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
-
-
 def government_return(funding_source: str, period: Period, *, today: date | None = None) -> GovernmentReturn:
     today = today or dates.today()
     first, after = utc_bounds(period.start, period.end)
@@ -129,16 +126,16 @@ def government_return(funding_source: str, period: Period, *, today: date | None
     money = (
         select(
             Payment.agreement_id,
-            _sum_if(and_(Payment.status == "paid", Payment.paid_on >= period.start, Payment.paid_on <= period.end),
+            sum_if(and_(Payment.status == "paid", Payment.paid_on >= period.start, Payment.paid_on <= period.end),
                     Payment.amount_pence).label("paid_in"),
-            _sum_if(and_(Payment.status == "paid", Payment.paid_on <= period.end), Payment.amount_pence).label("paid_to"),
-            _sum_if(and_(Payment.status != "cancelled", Payment.due_on >= period.start, Payment.due_on <= period.end),
+            sum_if(and_(Payment.status == "paid", Payment.paid_on <= period.end), Payment.amount_pence).label("paid_to"),
+            sum_if(and_(Payment.status != "cancelled", Payment.due_on >= period.start, Payment.due_on <= period.end),
                     Payment.amount_pence).label("profile"),
-            _sum_if(and_(Payment.status != "cancelled", Payment.due_on <= period.end),
+            sum_if(and_(Payment.status != "cancelled", Payment.due_on <= period.end),
                     Payment.amount_pence).label("profile_to"),
-            _sum_if(and_(Payment.status != "cancelled", Payment.due_on >= year_start, Payment.due_on <= year_end),
+            sum_if(and_(Payment.status != "cancelled", Payment.due_on >= year_start, Payment.due_on <= year_end),
                     Payment.amount_pence).label("year_profile"),
-            _sum_if(and_(Payment.status != "cancelled", Payment.due_on > period.end, Payment.due_on <= year_end),
+            sum_if(and_(Payment.status != "cancelled", Payment.due_on > period.end, Payment.due_on <= year_end),
                     Payment.amount_pence).label("profile_after"),
         )
         .group_by(Payment.agreement_id)
@@ -200,7 +197,7 @@ def government_return(funding_source: str, period: Period, *, today: date | None
     spend: dict[int, dict[str, int]] = defaultdict(lambda: {"capital": 0, "revenue": 0, "to_end": 0})
     for agreement_id, kind, in_p, to_end in db.session.execute(
         select(MonitoringReturn.agreement_id, BudgetLine.kind,
-               _sum_if(MonitoringReturn.period_start >= period.start, ReturnSpend.spent_pence),
+               sum_if(MonitoringReturn.period_start >= period.start, ReturnSpend.spent_pence),
                func.sum(ReturnSpend.spent_pence))
         .join(MonitoringReturn, ReturnSpend.return_id == MonitoringReturn.id)
         .join(BudgetLine, ReturnSpend.budget_line_id == BudgetLine.id)

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import ColumnElement, Subquery
 
 from grants.agreements.lifecycle import AGREEMENT
@@ -48,7 +49,7 @@ def payment_reference(payment_id: int) -> str:
     return f"PAY-{payment_id:05d}"
 
 
-def _sum_if(condition: ColumnElement[bool], value: ColumnElement[int] | int) -> ColumnElement[int]:
+def sum_if(condition: ColumnElement[bool], value: ColumnElement[int] | InstrumentedAttribute[int] | int) -> ColumnElement[int]:
     """SUM(CASE WHEN condition THEN value ELSE 0 END), never NULL: portable conditional aggregation."""
     return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
 
@@ -105,8 +106,8 @@ def grants_register(year_start: int, grant_id_prefix: str, *, today: date | None
     paid = (
         select(
             Payment.agreement_id,
-            _sum_if(Payment.status == "paid", Payment.amount_pence).label("paid"),
-            _sum_if(Payment.status == "scheduled", Payment.amount_pence).label("scheduled"),
+            sum_if(Payment.status == "paid", Payment.amount_pence).label("paid"),
+            sum_if(Payment.status == "scheduled", Payment.amount_pence).label("scheduled"),
         )
         .group_by(Payment.agreement_id)
         .subquery("paid")
@@ -115,10 +116,10 @@ def grants_register(year_start: int, grant_id_prefix: str, *, today: date | None
     returns = (
         select(
             MonitoringReturn.agreement_id,
-            _sum_if(waiting, 1).label("due"),
-            _sum_if(MonitoringReturn.status.in_(REVIEWABLE), 1).label("submitted"),
-            _sum_if(MonitoringReturn.status == "accepted", 1).label("accepted"),
-            _sum_if(overdue_condition(today), 1).label("overdue"),
+            sum_if(waiting, 1).label("due"),
+            sum_if(MonitoringReturn.status.in_(REVIEWABLE), 1).label("submitted"),
+            sum_if(MonitoringReturn.status == "accepted", 1).label("accepted"),
+            sum_if(overdue_condition(today), 1).label("overdue"),
         )
         .group_by(MonitoringReturn.agreement_id)
         .subquery("returns")
@@ -199,7 +200,8 @@ class PaymentRow:
     note: str
 
 
-def _payment_rows(condition: ColumnElement[bool], order: list[ColumnElement[Any]]) -> list[PaymentRow]:
+def _payment_rows(condition: ColumnElement[bool],
+                  order: list[ColumnElement[Any] | InstrumentedAttribute[Any]]) -> list[PaymentRow]:
     stmt = (
         select(
             Payment.id, Payment.amount_pence, Payment.due_on, Payment.status, Payment.paid_on,

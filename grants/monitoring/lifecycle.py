@@ -72,7 +72,7 @@ RETURN = Lifecycle(
         # Taken by the rules when the grant ends: what is still outstanding is no longer asked for.
         Action("not_required", "Mark not required", (*WAITING, *REVIEWABLE), "not_required", ()),
     ),
-    events={"monitoring_return.scheduled": "Return scheduled"},
+    events={"monitoring_return.scheduled": "Return scheduled", "monitoring_return.evidence_added": "Evidence added"},
     calendar=lambda ret, today: OVERDUE if is_overdue(ret, today) else None,
 )
 

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import ColumnElement
 
 from grants.core.dates import format_date
 from grants.core.extensions import db
@@ -42,7 +43,7 @@ def _claim(key: str) -> bool:
     return True
 
 
-def _waiting_returns(condition: object) -> list[tuple[MonitoringReturn, int]]:
+def _waiting_returns(condition: ColumnElement[bool]) -> list[tuple[MonitoringReturn, int]]:
     """Returns waiting for the grantee of running grants, each with its fund's reminder days."""
     return list(db.session.execute(
         select(MonitoringReturn, Fund.reminder_days)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -53,7 +55,7 @@ def index() -> str:
                            status_options=RETURN.choices([OVERDUE, *RETURN.stored_keys]))
 
 
-def _figures(ret: MonitoringReturn) -> dict[str, object]:
+def _figures(ret: MonitoringReturn) -> dict[str, Any]:
     """What every page about one return shows: its measures' answers and its spend by budget line."""
     return {"measures": answered_measures(ret), "spend": spend_rows(ret)}
 
@@ -102,12 +104,13 @@ def edit(return_id: int) -> PageAnswer:
 
     def perform() -> dict[str, str] | str:
         files = [(f.filename or "", f.read(max_bytes + 1)) for f in _files()]
-        problems = [p for p in (evidence_problem(name, data, max_bytes) for name, data in files) if p]
+        bad_files = [p for p in (evidence_problem(name, data, max_bytes) for name, data in files) if p]
+        # Every problem at once; nothing is kept while there is one (the page shows what was typed).
+        problems = save_draft(ret, current_user, _answers(form, ret), today())
+        if bad_files:
+            problems["evidence"] = "; ".join(bad_files) + ". Choose the files again."
         if problems:
-            return {"evidence": "; ".join(problems) + ". Choose the files again."}
-        problems_found = save_draft(ret, current_user, _answers(form, ret), today())
-        if problems_found:
-            return problems_found
+            return problems
         for name, data in files:
             add_evidence(ret, current_user, name, data, directory)
         if not form.submit.data:

@@ -13,11 +13,12 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from grants.assessment.rules import CRITERIA
+from grants.agreements.rules import AgreementTerms, accept, activate, issue, prepare_agreement
+from grants.assessment.rules import CRITERIA, AssessmentInput, award_for, decide_award, record_assessment
 from grants.core.dates import financial_year_start
 from grants.core.dates import today as uk_today
 from grants.core.extensions import db
-from grants.core.models import FundYear, User
+from grants.core.models import Fund, FundYear, MonitoringReturn, User
 from tests.browser.conftest import APPLICANT, APPROVER, OFFICER, assert_accessible, fill_date, sign_in, sign_out, unique
 from tests.conftest import make_submitted_bid
 
@@ -188,11 +189,9 @@ def test_award_agreement_monitoring_and_payment(page, shot, live_server, tmp_pat
     assert error_summary(page)[0] == "Describe the progress made in this period"
     assert_accessible(page, "the monitoring return form with errors")
     shot(page, "23-return-errors")
-    page.fill("#progress", "Two marking events held")
-    page.fill("#outputs_achieved", "96 bikes marked")
-    page.fill("#outcomes_achieved", "No thefts of marked bikes reported")
-    page.fill("#people_reached", "90")
-    page.fill("#spent_pence", "£640")
+    page.fill("#progress", "Two marking events held: 96 bikes marked")
+    page.get_by_role("group", name="How is the work going overall?").get_by_label("Green").check()
+    page.locator("input[id^=spend-]").first.fill("£640")
     page.get_by_role("button", name="Submit return").click()
     expect(page.locator("[data-testid=return-status]")).to_have_text("Submitted")
     assert_accessible(page, "a submitted monitoring return")
@@ -235,3 +234,127 @@ def test_award_agreement_monitoring_and_payment(page, shot, live_server, tmp_pat
     workbook = load_workbook(path)
     cells = [str(c) for ws in workbook.worksheets for row in ws.iter_rows(values_only=True) for c in row if c is not None]
     assert small in cells and large in cells
+
+
+def active_home_office_grant(live_server: Any, title: str) -> int:
+    """A Safer Streets Fund grant (Home Office money, quarterly returns, the demo's outcome measures) to Fenland
+    CSP, taken through award, agreement, acceptance and start by the rules the pages use; it began 20 days ago."""
+    with live_server.app.app_context():
+        fenland = db.session.scalar(db.select(User).where(User.email == APPLICANT))
+        officer = db.session.scalar(db.select(User).where(User.email == OFFICER))
+        today = uk_today()
+        fund_year = db.session.scalar(db.select(FundYear).join(FundYear.fund).where(
+            FundYear.year_start == financial_year_start(today), Fund.name == "Safer Streets Fund"))
+        bid = make_submitted_bid(fenland, fund_year, 12_000_00, title=title)
+        bid.budget_lines[0].kind = "capital"
+        assert record_assessment(bid, officer, AssessmentInput(
+            scores=dict.fromkeys(CRITERIA, 4), comments="", recommended_pence=12_000_00, conflict_of_interest=False,
+            conflict_details="", organisation_checked=True, due_diligence_notes="Checked", fraud_risk="low",
+            fraud_risk_reasons="Statutory partnership"), today) == {}
+        outcome, problems = decide_award(bid, officer, 12_000_00, "Lighting and gates cut burglary", today)
+        assert outcome is not None, problems
+        agreement, _ = prepare_agreement(award_for(bid), officer, AgreementTerms(
+            today - timedelta(days=20), today + timedelta(days=100), ""))
+        assert agreement is not None
+        issue(agreement, officer, today)
+        accept(agreement, fenland, "Tom Hughes", "Community Safety Manager", True, today)
+        activate(agreement, officer, today)
+        db.session.commit()
+        agreement_id = agreement.id
+        db.session.remove()
+    return agreement_id
+
+
+def test_quarterly_home_office_return_with_evidence(page, shot, live_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    title = unique("Alley gates in Wisbech")
+    agreement_id = active_home_office_grant(live_server, title)
+    evidence = tmp_path / "gate-photos.pdf"
+    evidence.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    not_a_pdf = tmp_path / "report.pdf"
+    not_a_pdf.write_bytes(b"MZ\x90\x00 this is a program, not a PDF")
+
+    # The grantee opens the quarter's return: the Home Office measures, spend per budget line, evidence.
+    sign_in(page, APPLICANT)
+    page.goto(f"/agreements/{agreement_id}")
+    quarter = page.locator("[data-testid=returns] a").first
+    assert re.search(r"Q[1-4]$", quarter.inner_text())
+    quarter.click()
+    page.get_by_role("link", name="Complete the return").click()
+    expect(page.get_by_label("People reached by interventions")).to_be_visible()
+    assert_accessible(page, "a quarterly return with outcome measures")
+    shot(page, "30-quarterly-return")
+    page.fill("#progress", "Six alley gates fitted; lighting surveyed")
+    page.get_by_label("People reached by interventions").fill("a lot")
+    page.set_input_files("#evidence", str(not_a_pdf))
+    page.get_by_role("button", name="Submit return").click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    problems = error_summary(page)
+    assert "People reached by interventions must be a whole number, like 12" in problems
+    assert "report.pdf must be a PDF, PNG, JPEG, Word, Excel, PowerPoint or OpenDocument file. Choose the files again." in problems
+    assert_accessible(page, "a quarterly return with errors")
+    shot(page, "31-quarterly-return-errors")
+    # The error summary's links take the keyboard to each field.
+    page.locator(".govuk-error-summary__list a", has_text="People reached").click()
+    expect(page.get_by_label("People reached by interventions")).to_be_focused()
+
+    page.get_by_label("People reached by interventions").fill("140")
+    page.get_by_label("Homes or places made safer").fill("30")
+    page.get_by_label("Sessions delivered").fill("12")
+    page.get_by_label("Participants reporting feeling safer (optional)").fill("70")
+    page.get_by_role("group", name="Delivered to plan").get_by_label("Yes").check()
+    page.get_by_role("group", name="How is the work going overall?").get_by_label("Amber").check()
+    page.locator("input[id^=spend-]").first.fill("£2,500")
+    page.set_input_files("#evidence", str(evidence))
+    page.get_by_role("button", name="Submit return").click()
+    expect(page.locator("[data-testid=return-status]")).to_have_text("Submitted")
+    expect(page.locator("[data-testid=evidence]")).to_contain_text("gate-photos.pdf")
+    expect(page.locator("[data-testid=measures]")).to_contain_text("140")
+    assert_accessible(page, "a submitted quarterly return")
+    shot(page, "32-quarterly-return-submitted")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="gate-photos.pdf").click()
+    assert info.value.suggested_filename == "gate-photos.pdf"
+    sign_out(page)
+
+    # The officer reviews it with their own rating, warned that more is reported spent than paid.
+    sign_in(page, OFFICER)
+    page.goto(f"/agreements/{agreement_id}")
+    page.locator("[data-testid=returns] a").first.click()
+    page.get_by_role("link", name="Review the return").click()
+    expect(page.locator("[data-testid=overspend]")).to_contain_text("£2,500.00 more than paid")
+    assert_accessible(page, "the review of a quarterly return")
+    shot(page, "33-quarterly-review")
+    page.get_by_role("group", name="Your decision").get_by_label("Accept the return").check()
+    page.get_by_role("group", name="Your rating of the work").get_by_label("Green").check()
+    page.get_by_role("button", name="Save decision").click()
+    expect(page.locator("[data-testid=return-status]")).to_have_text("Accepted")
+    sign_out(page)
+
+    # Finance downloads the Home Office return for the quarter: the grant's measures and capital spend are in it.
+    sign_in(page, FINANCE)
+    page.goto("/finance/")
+    form = page.locator("form", has=page.get_by_role("button", name=re.compile("Download Government grant return")))
+    year, period = quarter_of(live_server, agreement_id)
+    form.get_by_label("Government department").select_option("home_office")
+    form.get_by_label("Financial year").select_option(str(year))
+    form.get_by_label("Period").select_option(period)
+    with page.expect_download() as info:
+        form.get_by_role("button", name=re.compile("Download Government grant return")).click()
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    rows = list(load_workbook(path)["Grants"].iter_rows(values_only=True))
+    header, grant = rows[0], next(r for r in rows if r[4] == title)
+    figures = dict(zip(header, grant, strict=True))
+    assert figures["People reached by interventions"] == 140
+    assert figures["Capital spend in period"] == 2500 and figures["Officer's rating (RAG)"] == "Green"
+
+
+def quarter_of(live_server: Any, agreement_id: int) -> tuple[int, str]:
+    """The financial year and quarter of the grant's first return."""
+    with live_server.app.app_context():
+        ret = db.session.scalars(db.select(MonitoringReturn).where(MonitoringReturn.agreement_id == agreement_id)
+                                 .order_by(MonitoringReturn.period_start)).first()
+        assert ret is not None
+        year, name = financial_year_start(ret.period_start), ret.period_name
+        db.session.remove()
+    return year, name
