@@ -97,7 +97,7 @@ class Grants:
     def agreement(self, key: str, award: Award, *, status: str, start: date, end: date,
                   repayment_pence: int | None = None) -> GrantAgreement:
         agreement = GrantAgreement(
-            award_id=award.id, bid_id=award.bid_id, organisation_id=award.organisation_id, status=status,
+            award_id=award.id, bid=award.bid, organisation_id=award.organisation_id, status=status,
             amount_pence=award.amount_pence, start_date=start, end_date=end, standard_conditions="Standard",
             prepared_by_id=self.world.user("officer").id, repayment_due_pence=repayment_pence)
         db.session.add(agreement)

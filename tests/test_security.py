@@ -19,7 +19,8 @@ from grants.core.config import DEV_SECRET_KEY
 from grants.core.dates import today as uk_today
 from grants.core.extensions import db
 from grants.core.mail import queue_email
-from grants.core.models import AuditEvent, Bid, BudgetLine, User
+from grants.core.models import AuditEvent, Bid, BudgetLine, Fund, User
+from grants.monitoring.measures import MeasureInput, add_measure
 from grants.payments.rules import schedule_payment
 from tests.conftest import PASSWORD, World, make_user, page, sign_in
 from tests.test_agreements import approved_award, make_agreement
@@ -324,6 +325,9 @@ def test_every_post_without_a_csrf_token_is_refused_and_changes_nothing(app: Fla
     returns = {r.status: r for r in active.returns}
     due_return = returns["due"]
     db.session.commit()
+    measure, _ = add_measure(db.session.get(Fund, world.scf.id), world.user("admin"),
+                             MeasureInput("Bikes marked", "", "count", True, ""))
+    db.session.commit()
     today = [str(uk_today().day), str(uk_today().month), str(uk_today().year)]
     officer = world.user("officer")
     new_password = "violet-kettle-harbour-lantern"
@@ -333,6 +337,14 @@ def test_every_post_without_a_csrf_token_is_refused_and_changes_nothing(app: Fla
         "auth.forgot_password": (None, "/forgot-password", {"email": officer.email}),
         "auth.reset_password": (None, f"/reset-password/{token}", {"password": new_password, "confirm": new_password}),
         "auth.sign_out": ("officer", "/sign-out", {}),
+        "admin.new_measure": ("admin", f"/admin/funds/{world.scf.id}/measures/new",
+                              {"name": "Sessions", "unit": "count", "required": "yes"}),
+        "admin.edit_measure": ("admin", f"/admin/funds/{world.scf.id}/measures/{measure.id}/edit",
+                               {"name": "Bikes", "unit": "count", "required": "no"}),
+        "admin.retire_measure": ("admin", f"/admin/funds/{world.scf.id}/measures/{measure.id}/retire", {}),
+        "admin.delete_measure": ("admin", f"/admin/funds/{world.scf.id}/measures/{measure.id}/delete", {}),
+        "admin.load_measures": ("admin", f"/admin/funds/{world.scf.id}/measures/standard-set",
+                                {"set_key": "moj-victims"}),
         "bids.start": ("applicant", "/bids/start", {"fund_year_id": str(world.scf_year.id)}),
         "bids.edit": ("applicant", f"/bids/{draft.id}/edit", {"version": "1", "title": "Changed", "save": "y"}),
         "bids.withdraw": ("applicant", f"/bids/{submitted.id}/withdraw", {"reason": "No longer needed"}),

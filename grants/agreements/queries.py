@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from grants.agreements.lifecycle import VISIBLE_TO_GRANTEE
 from grants.core.access import STAFF_ROLES, visible_or_404
-from grants.core.extensions import db
 from grants.core.models import Bid, GrantAgreement, User
 
 
@@ -22,4 +19,4 @@ def agreement_or_404(agreement_id: int, user: User) -> GrantAgreement:
 
 
 def agreement_for_bid(bid: Bid) -> GrantAgreement | None:
-    return db.session.scalar(select(GrantAgreement).where(GrantAgreement.bid_id == bid.id))
+    return bid.agreement

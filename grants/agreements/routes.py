@@ -24,6 +24,7 @@ from grants.agreements.rules import (
     update_draft,
 )
 from grants.assessment.rules import award_for
+from grants.bids.lifecycle import BID
 from grants.bids.queries import bid_or_404
 from grants.core.access import STAFF_ROLES, roles_required
 from grants.core.audit import history
@@ -83,6 +84,9 @@ def prepare(bid_id: int) -> PageAnswer:
     existing = agreement_for_bid(bid)
     if existing is not None:
         return redirect(url_for("agreements.view", agreement_id=existing.id))
+    refused = refused_page(BID, ("prepare_agreement",), bid, url_for("assessment.bid", bid_id=bid.id))
+    if refused:
+        return refused
     form = AgreementForm()
     if request.method == "GET":
         form.start_date.raw_data = _date_boxes(bid.start_date)
@@ -90,7 +94,7 @@ def prepare(bid_id: int) -> PageAnswer:
     made: list[GrantAgreement] = []
 
     def perform() -> dict[str, str] | str:
-        agreement, problems = prepare_agreement(award, current_user, _terms(form))
+        agreement, problems = prepare_agreement(award, current_user, _terms(form), today())
         if agreement is None:
             return problems
         made.append(agreement)

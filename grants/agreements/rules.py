@@ -13,7 +13,8 @@ from datetime import date
 from sqlalchemy import update
 
 from grants.agreements.lifecycle import AGREEMENT
-from grants.agreements.queries import agreement_for_bid
+from grants.bids.lifecycle import BID
+from grants.core import dates
 from grants.core.audit import record_event
 from grants.core.dates import format_date
 from grants.core.extensions import db
@@ -63,16 +64,16 @@ def terms_problems(terms: AgreementTerms) -> dict[str, str]:
     return problems
 
 
-def prepare_agreement(award: Award, officer: User, terms: AgreementTerms) -> tuple[GrantAgreement | None, dict[str, str]]:
+def prepare_agreement(award: Award, officer: User, terms: AgreementTerms,
+                      today: date | None = None) -> tuple[GrantAgreement | None, dict[str, str]]:
     """A draft agreement for an approved award; (None, problems) stores nothing."""
-    if agreement_for_bid(award.bid) is not None:
-        raise Refused(f"This award already has an agreement. {NO_CHANGE}")
+    BID.check("prepare_agreement", officer, award.bid, today or dates.today())
     problems = terms_problems(terms)
     if problems:
         return None, problems
     assert terms.start_date and terms.end_date
     agreement = GrantAgreement(
-        award_id=award.id, bid_id=award.bid_id, organisation_id=award.organisation_id, status="draft",
+        award_id=award.id, bid=award.bid, organisation_id=award.organisation_id, status="draft",
         amount_pence=award.amount_pence, start_date=terms.start_date, end_date=terms.end_date,
         standard_conditions=STANDARD_CONDITIONS, special_conditions=terms.special_conditions.strip(),
         prepared_by_id=officer.id,

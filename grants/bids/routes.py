@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from grants.agreements.queries import agreement_for_bid, can_see_agreement
 from grants.assessment.rules import applicant_outcome, award_for, latest_decision
 from grants.bids.forms import BidForm, StartBidForm, WithdrawForm
-from grants.bids.lifecycle import APPLICANT_EVENTS, BID, EDITABLE
+from grants.bids.lifecycle import APPLICANT_EVENTS, BID
 from grants.bids.queries import bid_or_404
 from grants.bids.rules import (
     BUDGET,
@@ -30,7 +30,7 @@ from grants.core.forms import show_problems
 from grants.core.models import Bid, FundYear
 from grants.core.money import format_money
 from grants.core.refusals import Refused
-from grants.core.views import PageAnswer
+from grants.core.views import PageAnswer, refused_page
 
 bp = Blueprint("bids", __name__, url_prefix="/bids")
 
@@ -109,9 +109,9 @@ def _budget_lines(form: BidForm) -> list[BudgetLineInput]:
 @roles_required("applicant")
 def edit(bid_id: int) -> PageAnswer:
     bid = bid_or_404(bid_id, current_user)
-    if bid.status not in EDITABLE:
-        flash("This bid has been submitted, so it cannot be changed now.", "info")
-        return redirect(url_for("bids.view", bid_id=bid.id))
+    refused = refused_page(BID, ("edit", "revise"), bid, url_for("bids.view", bid_id=bid.id))
+    if refused:
+        return refused
     form = BidForm(data=_initial_data(bid)) if request.method == "GET" else BidForm()
     g.decision = latest_decision(bid, ("info_requested",)) if bid.status == "info_requested" else None
     extra_errors: dict[str, str] = {}
@@ -124,7 +124,7 @@ def edit(bid_id: int) -> PageAnswer:
                 extra_errors["version"] = CHANGED_ELSEWHERE
                 return render_template("bids/edit.html", form=form, bid=bid, extra_errors=extra_errors), 409
             try:
-                save_bid(bid, current_user, _form_values(form), _budget_lines(form))
+                save_bid(bid, current_user, _form_values(form), _budget_lines(form), today())
                 db.session.flush()
                 if form.submit.data:
                     problems = submit_bid(bid, current_user, today())

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from grants.assessment.caps import per_applicant_cap_problem, per_bid_cap_problem
-from grants.bids.lifecycle import BID, EDITABLE
+from grants.bids.lifecycle import BID
+from grants.core import dates
 from grants.core.audit import record_event
 from grants.core.dates import format_date
 from grants.core.extensions import db
@@ -76,10 +77,16 @@ def start_bid(user: User, fund_year: FundYear, today: date) -> Bid:
     return bid
 
 
-def save_bid(bid: Bid, user: User, values: dict[str, Any], lines: list[BudgetLineInput]) -> list[str]:
+def edit_action(bid: Bid) -> str:
+    """Changing a draft, or revising a bid the OPCC has asked more information about."""
+    return "revise" if bid.status == "info_requested" else "edit"
+
+
+def save_bid(bid: Bid, user: User, values: dict[str, Any], lines: list[BudgetLineInput],
+             today: date | None = None) -> list[str]:
     """Store the applicant's answers; returns the names of the fields that changed."""
-    if bid.status not in EDITABLE:
-        raise Refused("This bid can no longer be changed")
+    action = edit_action(bid)
+    BID.check(action, user, bid, today or dates.today())
     changed = [name for name in EDITABLE_FIELDS if name in values and getattr(bid, name) != values[name]]
     for name in changed:
         setattr(bid, name, values[name])
@@ -91,7 +98,7 @@ def save_bid(bid: Bid, user: User, values: dict[str, Any], lines: list[BudgetLin
         changed.append("budget_lines")
     if changed:
         bid.declared_by = user.name if bid.declaration else ""
-        record_event(user, "bid.saved", bid, from_state=bid.status, to_state=bid.status, note=", ".join(changed))
+        BID.apply(action, user, bid, today or dates.today(), note=", ".join(changed))
     return changed
 
 

@@ -228,6 +228,8 @@ class Bid(Model):
     budget_lines: Mapped[list[BudgetLine]] = relationship(
         back_populates="bid", order_by="BudgetLine.position", cascade="all, delete-orphan"
     )
+    # The grant agreement made from the bid's award, once there is one (a bid has at most one).
+    agreement: Mapped[GrantAgreement | None] = relationship(back_populates="bid", uselist=False, viewonly=True)
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
@@ -422,7 +424,7 @@ class GrantAgreement(Model):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     award: Mapped[Award] = relationship()
-    bid: Mapped[Bid] = relationship()
+    bid: Mapped[Bid] = relationship(back_populates="agreement")
     organisation: Mapped[Organisation] = relationship()
     accepted_by: Mapped[User | None] = relationship(foreign_keys=[accepted_by_id])
     payments: Mapped[list[Payment]] = relationship(back_populates="agreement", order_by="Payment.due_on, Payment.id")
