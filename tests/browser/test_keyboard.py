@@ -20,9 +20,9 @@ BID_FORM_ORDER = [
     "start_date-day", "start_date-month", "start_date-year",
     "end_date-day", "end_date-month", "end_date-year",
     "outputs", "outcomes",
-    "budget_lines-0-item", "budget_lines-0-amount",
-    "budget_lines-1-item", "budget_lines-1-amount",
-    "budget_lines-2-item", "budget_lines-2-amount",
+    "budget_lines-0-item", "budget_lines-0-amount", "budget_lines-0-kind",
+    "budget_lines-1-item", "budget_lines-1-amount", "budget_lines-1-kind",
+    "budget_lines-2-item", "budget_lines-2-amount", "budget_lines-2-kind",
     "add_line", "other_funding", "other_funding_pence", "declaration", "submit", "save",
 ]
 
