@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from typing import Any
 
 import flask_migrate
@@ -18,13 +19,14 @@ from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from alembic.script import ScriptDirectory
 from flask import Flask
-from sqlalchemy import CheckConstraint, create_engine, inspect, text
+from sqlalchemy import CheckConstraint, MetaData, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from grants import create_app
 from grants.core.extensions import db
 
 VERSION_TABLE = "alembic_version"
+NOW = datetime(2025, 11, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
@@ -221,3 +223,66 @@ def test_comparison_notices_a_difference(app: Flask, empty_database: str) -> Non
         "missing from the database": {"fund_year.ck_fund_year_committed"},
         "not in the models": set(),
     }
+
+
+def test_monitoring_answers_are_kept_when_returns_gain_measures(app: Flask, empty_database: str) -> None:
+    """0003 replaced a return's free-text outputs and outcomes and its two figures with outcome measures and
+    spend lines: what grantees had written is kept in the progress text, and each return gets its period."""
+    upgrade(app, "0002")
+    rows = {
+        "organisation": {"id": 1, "name": "Fenland CSP", "org_type": "csp", "active": True, "created_at": NOW},
+        "user": {"id": 1, "email": "o@opcc.example", "name": "Officer", "password_hash": "x", "role": "officer",
+                 "active": True, "failed_logins": 0, "created_at": NOW},
+        "fund": [{"id": 1, "name": "Safer Streets", "description": "", "funding_source": "home_office",
+                  "monitoring_due_days": 31, "created_at": NOW},
+                 {"id": 2, "name": "Victims", "description": "", "funding_source": "moj",
+                  "monitoring_due_days": 31, "created_at": NOW}],
+        "fund_year": {"id": 1, "fund_id": 1, "year_start": 2025, "budget_pence": 10_000_00, "per_bid_cap_pence": 5_000_00,
+                      "delegation_limit_pence": 5_000_00, "committed_pence": 1_000_00, "opens_on": date(2025, 4, 1),
+                      "closes_on": date(2026, 3, 31)},
+        "bid": {"id": 1, "organisation_id": 1, "fund_year_id": 1, "created_by_id": 1, "status": "approved", "title": "T",
+                "local_issue": "", "activities": "", "location": "", "theme": "asb", "outputs": "", "outcomes": "",
+                "other_funding": "", "other_funding_pence": 0, "declaration": True, "declared_by": "", "version": 1,
+                "created_at": NOW, "updated_at": NOW},
+        "budget_line": {"id": 1, "bid_id": 1, "position": 0, "item": "Gates", "amount_pence": 1_000_00},
+        "award": {"id": 1, "bid_id": 1, "fund_year_id": 1, "organisation_id": 1, "amount_pence": 1_000_00,
+                  "reasons": "r", "approved_by_id": 1, "approved_at": NOW},
+        "grant_agreement": {"id": 1, "award_id": 1, "bid_id": 1, "organisation_id": 1, "status": "active",
+                            "amount_pence": 1_000_00, "scheduled_pence": 0, "start_date": date(2025, 4, 1),
+                            "end_date": date(2026, 3, 31), "standard_conditions": "s", "special_conditions": "",
+                            "prepared_by_id": 1, "accepted_name": "", "accepted_role": "", "end_reason": "",
+                            "created_at": NOW, "updated_at": NOW, "version": 1},
+        "monitoring_return": [
+            {"id": 1, "agreement_id": 1, "period_start": date(2025, 4, 1), "period_end": date(2025, 9, 30),
+             "due_on": date(2025, 10, 31), "status": "accepted", "progress": "Gates fitted",
+             "outputs_achieved": "6 gates", "outcomes_achieved": "Fewer burglaries", "people_reached": 40,
+             "spent_pence": 1_240_50, "challenges": "", "review_note": "", "version": 2},
+            {"id": 2, "agreement_id": 1, "period_start": date(2025, 10, 1), "period_end": date(2026, 3, 31),
+             "due_on": date(2026, 5, 1), "status": "due", "progress": "", "outputs_achieved": "",
+             "outcomes_achieved": "", "people_reached": None, "spent_pence": None, "challenges": "",
+             "review_note": "", "version": 1}],
+    }
+    engine = create_engine(empty_database)
+    metadata = MetaData()
+    metadata.reflect(engine)
+    with engine.begin() as conn:
+        for table, values in rows.items():
+            conn.execute(metadata.tables[table].insert(), values if isinstance(values, list) else [values])
+    engine.dispose()
+
+    upgrade(app)
+    engine = create_engine(empty_database)
+    with engine.connect() as conn:
+        returns = conn.execute(text("SELECT id, period_name, progress, submission_count, status FROM monitoring_return "
+                                    "ORDER BY id")).all()
+        frequencies = dict(conn.execute(text("SELECT name, reporting_frequency FROM fund")).all())
+        kinds = conn.execute(text("SELECT kind FROM budget_line")).scalars().all()
+    engine.dispose()
+    assert [(r.id, r.period_name, r.submission_count, r.status) for r in returns] == [
+        (1, "H1", 1, "accepted"), (2, "H2", 0, "due")]
+    assert returns[0].progress == ("Gates fitted\n\nOutputs delivered: 6 gates\n\nOutcomes achieved: Fewer burglaries"
+                                   "\n\nPeople reached: 40\n\nGrant spent in the period: £1,240.50")
+    assert returns[1].progress == ""
+    assert frequencies == {"Safer Streets": "quarterly", "Victims": "half_yearly"}
+    assert kinds == ["revenue"]
+    assert_schema_matches_models(app, empty_database)
