@@ -35,17 +35,41 @@ def text_line(label: str, hint: str = "", limit: int = 200) -> StringField:
                        validators=[Length(max=limit, message=f"{label} must be {limit:,} characters or fewer")])
 
 
-class MoneyField(StringField):
-    """Typed as pounds ("£5,000.50"), held as integer pence in .data; errors are shown beside the field."""
+class ParsedTextField(StringField):
+    """A number typed into a text box: read in process_formdata, which sets parse_error on nonsense; the
+    error (or the required message) is shown beside the field, and what was typed is shown back."""
 
     widget = GovTextInput()
 
-    def __init__(self, label: str | None = None, validators: Any = None, *, required_message: str | None = None,
+    def __init__(self, label: str | None = None, validators: Any = None, *, required_message: str,
                  optional: bool = False, **kwargs: Any) -> None:
         super().__init__(label, validators, **kwargs)
-        self.required_message = required_message or f"Enter {str(label).lower()}"
+        self.required_message = required_message
         self.optional = optional
         self.parse_error: str | None = None
+
+    def pre_validate(self, form: Any) -> None:
+        if self.parse_error:
+            raise StopValidation(self.parse_error)
+        if self.data is None and not self.optional:
+            raise StopValidation(self.required_message)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return "" if self.data is None else self.shown(self.data)
+
+    def shown(self, value: Any) -> str:
+        return str(value)
+
+
+class MoneyField(ParsedTextField):
+    """Typed as pounds ("£5,000.50"), held as integer pence in .data; errors are shown beside the field."""
+
+    def __init__(self, label: str | None = None, validators: Any = None, *, required_message: str | None = None,
+                 optional: bool = False, **kwargs: Any) -> None:
+        super().__init__(label, validators, required_message=required_message or f"Enter {str(label).lower()}",
+                         optional=optional, **kwargs)
 
     def process_formdata(self, valuelist: list[str]) -> None:
         self.raw_text = valuelist[0] if valuelist else ""
@@ -59,30 +83,17 @@ class MoneyField(StringField):
             self.data = None
             self.parse_error = str(exc)
 
-    def pre_validate(self, form: Any) -> None:
-        if self.parse_error:
-            raise StopValidation(self.parse_error)
-        if self.data is None and not self.optional:
-            raise StopValidation(self.required_message)
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return str(self.raw_data[0])
-        return money_input_value(self.data) if self.data is not None else ""
+    def shown(self, value: Any) -> str:
+        return money_input_value(value)
 
 
-class WholeNumberField(StringField):
+class WholeNumberField(ParsedTextField):
     """A whole number typed into a text box; a clear message instead of WTForms' "Not a valid integer"."""
-
-    widget = GovTextInput()
 
     def __init__(self, label: str | None = None, validators: Any = None, *, required_message: str,
                  invalid_message: str, optional: bool = False, **kwargs: Any) -> None:
-        super().__init__(label, validators, **kwargs)
-        self.optional = optional
-        self.required_message = required_message
+        super().__init__(label, validators, required_message=required_message, optional=optional, **kwargs)
         self.invalid_message = invalid_message
-        self.parse_error: str | None = None
 
     def process_formdata(self, valuelist: list[str]) -> None:
         text = (valuelist[0] if valuelist else "").strip().replace(",", "")
@@ -94,17 +105,6 @@ class WholeNumberField(StringField):
         else:
             self.data = None
             self.parse_error = self.invalid_message
-
-    def pre_validate(self, form: Any) -> None:
-        if self.parse_error:
-            raise StopValidation(self.parse_error)
-        if self.data is None and not self.optional:
-            raise StopValidation(self.required_message)
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return str(self.raw_data[0])
-        return "" if self.data is None else str(self.data)
 
 
 class GovDateField(Field):
