@@ -203,6 +203,10 @@ def test_grantee_saves_a_draft_then_submits_every_answer_checked(as_role, world:
         "Spend on Lights: amount must not have more than two decimal places (pence)")
     # What was typed is shown again, not lost.
     assert page(response).find(id=f"measure-{people.id}")["value"] == "lots"
+    # Submitting says everything at once: what is missing as well as what is wrong.
+    response = send(client, ret, rag="", **{f"measure-{people.id}": "lots"})
+    assert error_messages(response) == ["Select how the work is going: red, amber or green",
+                                        "People reached by interventions must be a whole number, like 12"]
     assert fresh(ret).status == "due"
 
     response = send(client, ret, **{f"measure-{share.id}": ""})  # optional

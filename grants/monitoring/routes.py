@@ -31,6 +31,7 @@ from grants.monitoring.rules import (
     save_draft,
     spend_field,
     spend_rows,
+    submission_problems,
     submit,
 )
 
@@ -107,6 +108,8 @@ def edit(return_id: int) -> PageAnswer:
         bad_files = [p for p in (evidence_problem(name, data, max_bytes) for name, data in files) if p]
         # Every problem at once; nothing is kept while there is one (the page shows what was typed).
         problems = save_draft(ret, current_user, _answers(form, ret), today())
+        if problems and form.submit.data:
+            problems = submission_problems(ret, _answers(form, ret))
         if bad_files:
             problems["evidence"] = "; ".join(bad_files) + ". Choose the files again."
         if problems:

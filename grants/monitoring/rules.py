@@ -174,13 +174,19 @@ def missing_answers(ret: MonitoringReturn, answers: ReturnAnswers, values: dict[
     return problems
 
 
+def submission_problems(ret: MonitoringReturn, answers: ReturnAnswers) -> dict[str, str]:
+    """Everything that stops the return being submitted: answers missing or given badly."""
+    values, spend, problems = _parsed(ret, answers)
+    return {**missing_answers(ret, answers, values, spend), **problems}
+
+
 def submit(ret: MonitoringReturn, user: User, answers: ReturnAnswers, today: date) -> dict[str, str]:
     action = "resubmit" if ret.status == "returned" else "submit"
     RETURN.check(action, user, ret, today)
-    values, spend, problems = _parsed(ret, answers)
-    problems = {**missing_answers(ret, answers, values, spend), **problems}
+    problems = submission_problems(ret, answers)
     if problems:
         return problems
+    values, spend, _ = _parsed(ret, answers)
     _store(ret, answers, values, spend)
     late = ret.due_on < today
     RETURN.apply(action, user, ret, today, note="submitted late" if late else "")
