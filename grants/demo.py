@@ -12,7 +12,7 @@ from grants.assessment.rules import CRITERIA, AssessmentInput, award_for, decide
 from grants.bids.lifecycle import BID
 from grants.core import dates
 from grants.core.audit import record_event
-from grants.core.dates import LONDON, financial_year_bounds, financial_year_start
+from grants.core.dates import LONDON, financial_year_bounds, financial_year_start, quarters
 from grants.core.extensions import db
 from grants.core.models import (
     DEFAULT_FREQUENCY,
@@ -266,8 +266,8 @@ def _demo_government_grants(fund_years: dict[tuple[str, int], FundYear], year: i
 def _pay_quarterly(agreement: GrantAgreement, finance: User, start: date, today: date) -> None:
     """A payment due at the start of each quarter (not in advance of need); those already due are paid."""
     quarter = agreement.amount_pence // 4
-    for n in range(4):
-        due = date(start.year + (start.month + 3 * n - 1) // 12, (start.month + 3 * n - 1) % 12 + 1, 1)
+    for n, period in enumerate(quarters(financial_year_start(start))):
+        due = period.start
         amount = quarter if n < 3 else agreement.amount_pence - 3 * quarter
         payment, _ = schedule_payment(agreement, finance, amount, due, f"Quarter {n + 1}", today=start)
         if payment is not None and due <= today:

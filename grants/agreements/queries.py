@@ -18,5 +18,10 @@ def agreement_or_404(agreement_id: int, user: User) -> GrantAgreement:
     return visible_or_404(GrantAgreement, agreement_id, user, can_see_agreement)
 
 
+def paid_pence(agreement: GrantAgreement) -> int:
+    """What has been paid to the grantee so far."""
+    return sum(p.amount_pence for p in agreement.payments if p.status == "paid")
+
+
 def agreement_for_bid(bid: Bid) -> GrantAgreement | None:
     return bid.agreement

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from grants.agreements.forms import AcceptForm, AgreementForm, ConfirmForm, EndForm
 from grants.agreements.lifecycle import AGREEMENT, VISIBLE_TO_GRANTEE
-from grants.agreements.queries import agreement_for_bid, agreement_or_404
+from grants.agreements.queries import agreement_for_bid, agreement_or_404, paid_pence
 from grants.agreements.rules import (
     STANDARD_CONDITIONS,
     AgreementTerms,
@@ -19,7 +19,6 @@ from grants.agreements.rules import (
     activate,
     end_agreement,
     issue,
-    paid_pence,
     prepare_agreement,
     update_draft,
 )

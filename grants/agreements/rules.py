@@ -13,6 +13,7 @@ from datetime import date
 from sqlalchemy import update
 
 from grants.agreements.lifecycle import AGREEMENT
+from grants.agreements.queries import paid_pence
 from grants.bids.lifecycle import BID
 from grants.core import dates
 from grants.core.audit import record_event
@@ -47,10 +48,6 @@ class AgreementTerms:
     start_date: date | None
     end_date: date | None
     special_conditions: str
-
-
-def paid_pence(agreement: GrantAgreement) -> int:
-    return sum(p.amount_pence for p in agreement.payments if p.status == "paid")
 
 
 def terms_problems(terms: AgreementTerms) -> dict[str, str]:

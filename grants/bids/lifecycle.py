@@ -28,7 +28,6 @@ def _no_agreement_yet(user: Any, bid: Any, today: date) -> str | None:
     return "This award already has an agreement." if agreement_for_bid(bid) is not None else None
 
 
-EDITABLE = ("draft", "info_requested")
 UNDECIDED = ("draft", "submitted", "in_review", "info_requested")
 ASSESSABLE = ("submitted", "in_review")
 

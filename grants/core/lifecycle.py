@@ -80,6 +80,7 @@ class Lifecycle:
                     raise ValueError(f"{self.record}.{action.key}: unknown or unstored state {key!r}")
         self.initial = self.initial or self.states[0].key
         self.event_prefix = self.event_prefix or self.record
+        self._event_labels = self._label_events()
         REGISTRY[self.record] = self
 
     # --- names, for pages, emails, history and exports ---------------------------------------------------
@@ -89,9 +90,6 @@ class Lifecycle:
 
     def name(self, key: str | None) -> str:
         return "" if key is None else self._states[key].name
-
-    def colour(self, key: str) -> str:
-        return self._states[key].colour
 
     def shown(self, record: Any, today: date) -> State:
         """The state to show for a record today: its stored state, or one the calendar gives it."""
@@ -106,14 +104,14 @@ class Lifecycle:
         wanted = list(keys) if keys is not None else [s.key for s in self.states]
         return [(k, self._states[k].name) for k in wanted]
 
-    def check_sql(self, column: str = "status") -> str:
-        """The CHECK constraint that keeps the column to the stored states."""
-        return check_in(column, self.stored_keys)
-
     def event_name(self, action: Action) -> str:
         return action.event or f"{self.event_prefix}.{action.target}"
 
     def event_labels(self) -> dict[str, str]:
+        """Each audit event this record's lifecycle writes, with how history names it."""
+        return dict(self._event_labels)
+
+    def _label_events(self) -> dict[str, str]:
         labels = dict(self.events)
         for action in self.actions:
             if action.target is not None:
@@ -189,7 +187,7 @@ def check_in(column: str, keys: Iterable[str]) -> str:
 def event_label(event: Any) -> str:
     """How history names an audit event: from its record's lifecycle, else from the event's own name."""
     for lifecycle in REGISTRY.values():
-        label = lifecycle.event_labels().get(event.action)
+        label = lifecycle._event_labels.get(event.action)
         if label:
             return label
     return str(event.action).replace("_", " ").replace(".", ": ").capitalize()

@@ -71,7 +71,7 @@ def refused_page(lifecycle: Lifecycle, actions: tuple[str, ...], record: Any, ba
     Out of turn (the record is in none of the actions' states) any request goes back. Otherwise a form is
     only refused when asked for (GET); a POST goes on to the rule, which refuses with the reason beside the
     form (409), so nothing typed is lost; with `form_first` every POST does."""
-    mine = [lifecycle.action(a) for a in actions if current_user.role in lifecycle.action(a).roles]
+    mine = [action for action in map(lifecycle.action, actions) if current_user.role in action.roles]
     out_of_turn = all(record.status not in action.sources for action in mine)
     if request.method != "GET" and (form_first or not out_of_turn):
         return None

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.sql import ColumnElement
 
 from grants.agreements.lifecycle import AGREEMENT
 from grants.core import dates
@@ -43,7 +42,7 @@ from grants.core.models import (
     ReturnSpend,
 )
 from grants.finance.reports import sum_if
-from grants.monitoring.lifecycle import status_name as return_status_name
+from grants.monitoring.lifecycle import RETURN
 from grants.monitoring.measures import combine
 from grants.monitoring.rules import COUNTED
 
@@ -172,16 +171,14 @@ def government_return(funding_source: str, period: Period, *, today: date | None
         .order_by(Organisation.name, Award.approved_at, Award.id)
     ).all()
 
-    def of_live_grants(*where: ColumnElement[bool]):  # type: ignore[no-untyped-def]
-        return (MonitoringReturn.agreement_id.in_(
-            select(GrantAgreement.id).join(Award, GrantAgreement.award_id == Award.id)
-            .join(FundYear, Award.fund_year_id == FundYear.id).join(Fund, FundYear.fund_id == Fund.id).where(live)),
-            *where)
+    of_live_grant = MonitoringReturn.agreement_id.in_(
+        select(GrantAgreement.id).join(Award, GrantAgreement.award_id == Award.id)
+        .join(FundYear, Award.fund_year_id == FundYear.id).join(Fund, FundYear.fund_id == Fund.id).where(live))
 
     in_period = (MonitoringReturn.period_start >= period.start, MonitoringReturn.period_start <= period.end)
     counted = MonitoringReturn.status.in_(COUNTED)
     returns: dict[int, list[MonitoringReturn]] = defaultdict(list)
-    for ret in db.session.scalars(select(MonitoringReturn).where(*of_live_grants(*in_period))
+    for ret in db.session.scalars(select(MonitoringReturn).where(of_live_grant, *in_period)
                                   .order_by(MonitoringReturn.period_start)):
         returns[ret.agreement_id].append(ret)
 
@@ -189,7 +186,7 @@ def government_return(funding_source: str, period: Period, *, today: date | None
     for agreement_id, measure_id, value in db.session.execute(
         select(MonitoringReturn.agreement_id, MeasureValue.measure_id, MeasureValue.value)
         .join(MonitoringReturn, MeasureValue.return_id == MonitoringReturn.id)
-        .where(*of_live_grants(*in_period, counted))
+        .where(of_live_grant, *in_period, counted)
         .order_by(MonitoringReturn.period_start)
     ):
         values[(agreement_id, measure_id)].append(value)
@@ -201,7 +198,7 @@ def government_return(funding_source: str, period: Period, *, today: date | None
                func.sum(ReturnSpend.spent_pence))
         .join(MonitoringReturn, ReturnSpend.return_id == MonitoringReturn.id)
         .join(BudgetLine, ReturnSpend.budget_line_id == BudgetLine.id)
-        .where(*of_live_grants(MonitoringReturn.period_start <= period.end, counted))
+        .where(of_live_grant, MonitoringReturn.period_start <= period.end, counted)
         .group_by(MonitoringReturn.agreement_id, BudgetLine.kind)
     ):
         spend[agreement_id][kind] += int(in_p or 0)
@@ -221,7 +218,7 @@ def government_return(funding_source: str, period: Period, *, today: date | None
             fund=g.fund_name, purpose=g.title, award_date=london_date(g.approved_at), agreement_start=g.start_date,
             agreement_end=g.end_date, agreement_status=AGREEMENT.name(g.status) or "No agreement yet",
             awarded_pence=g.amount_pence,
-            returns="; ".join(f"{r.period_label}: {return_status_name(r.status, r.due_on, today)}" for r in own),
+            returns="; ".join(f"{r.period_label}: {RETURN.shown(r, today).name}" for r in own),
             grantee_rag=RAG_RATINGS.get(latest.rag or "", "") if latest else "",
             officer_rag=RAG_RATINGS.get(latest.officer_rag or "", "") if latest else "",
             measures={m_id: combine(unit, values.get((g.id, m_id), [])) for m_id, unit in units.items()},

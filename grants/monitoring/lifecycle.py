@@ -37,12 +37,8 @@ OVERDUE = "overdue"
 
 
 def is_overdue(ret: Any, today: date) -> bool:
-    return overdue(ret.status, ret.due_on, today)
-
-
-def overdue(status: str, due_on: date, today: date) -> bool:
     """Overdue: waiting for the grantee and past its due date."""
-    return status in WAITING and due_on < today
+    return ret.status in WAITING and ret.due_on < today
 
 
 RETURN = Lifecycle(
@@ -76,7 +72,3 @@ RETURN = Lifecycle(
     calendar=lambda ret, today: OVERDUE if is_overdue(ret, today) else None,
 )
 
-
-def status_name(status: str, due_on: date, today: date) -> str:
-    """A return's status as people read it, for lists and exports built from plain rows."""
-    return RETURN.name(OVERDUE if overdue(status, due_on, today) else status)

@@ -107,9 +107,10 @@ def edit(return_id: int) -> PageAnswer:
         files = [(f.filename or "", f.read(max_bytes + 1)) for f in _files()]
         bad_files = [p for p in (evidence_problem(name, data, max_bytes) for name, data in files) if p]
         # Every problem at once; nothing is kept while there is one (the page shows what was typed).
-        problems = save_draft(ret, current_user, _answers(form, ret), today())
+        answers = _answers(form, ret)
+        problems = save_draft(ret, current_user, answers, today())
         if problems and form.submit.data:
-            problems = submission_problems(ret, _answers(form, ret))
+            problems = submission_problems(ret, answers)
         if bad_files:
             problems["evidence"] = "; ".join(bad_files) + ". Choose the files again."
         if problems:
@@ -121,7 +122,7 @@ def edit(return_id: int) -> PageAnswer:
         # What was typed is kept even when the return cannot be submitted yet.
         db.session.commit()
         form.version.data = str(ret.version)
-        return submit(ret, current_user, _answers(form, ret), today()) or \
+        return submit(ret, current_user, answers, today()) or \
             f"Monitoring return for {ret.period_label} submitted. Thank you."
 
     answer = change_page(form, "monitoring/edit.html", perform, url_for("monitoring.view", return_id=ret.id),

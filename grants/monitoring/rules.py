@@ -14,8 +14,9 @@ from datetime import date, timedelta
 from sqlalchemy import and_, func, select
 from sqlalchemy.sql import ColumnElement
 
+from grants.agreements.queries import paid_pence
 from grants.core.audit import record_event
-from grants.core.dates import london_date, periods_overlapping
+from grants.core.dates import periods_overlapping
 from grants.core.extensions import db
 from grants.core.mail import queue_email, tell_organisation
 from grants.core.models import (
@@ -24,13 +25,11 @@ from grants.core.models import (
     MeasureValue,
     MonitoringReturn,
     OutcomeMeasure,
-    Payment,
     ReturnSpend,
     User,
     utcnow,
 )
 from grants.core.money import MoneyError, format_money, parse_money
-from grants.core.refusals import Refused
 from grants.monitoring.lifecycle import RETURN, REVIEWABLE, WAITING
 from grants.monitoring.measures import measures_for, parse_value
 
@@ -86,8 +85,9 @@ def schedule_returns(agreement: GrantAgreement, actor: User, today: date) -> lis
 def release_returns(agreement: GrantAgreement, officer: User, today: date) -> int:
     """The grant has ended: the returns still outstanding are not required. Returns how many."""
     released = 0
+    outstanding = RETURN.action("not_required").sources
     for ret in agreement.returns:
-        if ret.status in WAITING or ret.status in REVIEWABLE:
+        if ret.status in outstanding:
             RETURN.apply("not_required", officer, ret, today, system=True,
                          note=f"Grant {agreement.reference} ended")
             released += 1
@@ -174,19 +174,23 @@ def missing_answers(ret: MonitoringReturn, answers: ReturnAnswers, values: dict[
     return problems
 
 
-def submission_problems(ret: MonitoringReturn, answers: ReturnAnswers) -> dict[str, str]:
-    """Everything that stops the return being submitted: answers missing or given badly."""
+def _checked(ret: MonitoringReturn, answers: ReturnAnswers) -> tuple[dict[int, int], dict[int, int], dict[str, str]]:
+    """The answers read in their units, and everything that stops the return being submitted: answers
+    missing or given badly."""
     values, spend, problems = _parsed(ret, answers)
-    return {**missing_answers(ret, answers, values, spend), **problems}
+    return values, spend, {**missing_answers(ret, answers, values, spend), **problems}
+
+
+def submission_problems(ret: MonitoringReturn, answers: ReturnAnswers) -> dict[str, str]:
+    return _checked(ret, answers)[2]
 
 
 def submit(ret: MonitoringReturn, user: User, answers: ReturnAnswers, today: date) -> dict[str, str]:
     action = "resubmit" if ret.status == "returned" else "submit"
     RETURN.check(action, user, ret, today)
-    problems = submission_problems(ret, answers)
+    values, spend, problems = _checked(ret, answers)
     if problems:
         return problems
-    values, spend, _ = _parsed(ret, answers)
     _store(ret, answers, values, spend)
     late = ret.due_on < today
     RETURN.apply(action, user, ret, today, note="submitted late" if late else "")
@@ -225,15 +229,9 @@ def spent_to_date(ret: MonitoringReturn) -> int:
     return int(total or 0)
 
 
-def paid_to_date(agreement: GrantAgreement) -> int:
-    total = db.session.scalar(select(func.coalesce(func.sum(Payment.amount_pence), 0))
-                              .where(Payment.agreement_id == agreement.id, Payment.status == "paid"))
-    return int(total or 0)
-
-
 def overspend_warning(ret: MonitoringReturn) -> str | None:
     """Said to the reviewing officer when the spend reported to date is more than has been paid."""
-    spent, paid = spent_to_date(ret), paid_to_date(ret.agreement)
+    spent, paid = spent_to_date(ret), paid_pence(ret.agreement)
     if spent <= paid:
         return None
     return (f"The grantee reports {format_money(spent)} spent to the end of this period, but only "
@@ -301,12 +299,4 @@ def review(ret: MonitoringReturn, officer: User, outcome: str | None, note: str,
                           + (f"\n\n{note.strip()}" if note.strip() else ""))
     return {}
 
-
-def submitted_on(ret: MonitoringReturn) -> date | None:
-    return london_date(ret.submitted_at) if ret.submitted_at else None
-
-
-def check_can_add_evidence(ret: MonitoringReturn, user: User, today: date) -> None:
-    if RETURN.refusal("complete", user, ret, today):
-        raise Refused(f"{RETURN.refusal('complete', user, ret, today)} No change has been made.")
 
