@@ -241,6 +241,12 @@ def assert_accessible(pg: Any, where: str) -> None:
     assert not violations, f"axe-core found accessibility problems on {where} ({pg.url}):\n{format_violations(violations)}"
 
 
+def error_summary(pg: Any) -> list[str]:
+    """The problems listed in the page's error summary, once the page showing it has loaded."""
+    expect(pg.locator(".govuk-error-summary")).to_be_visible()
+    return [t.strip() for t in pg.locator(".govuk-error-summary__list a").all_inner_texts()]
+
+
 def sign_in(pg: Any, email: str, password: str = DEMO_PASSWORD) -> None:
     pg.goto("/sign-in")
     pg.fill("#email", email)

@@ -19,7 +19,8 @@ from grants.core.dates import financial_year_start
 from grants.core.dates import today as uk_today
 from grants.core.extensions import db
 from grants.core.models import Fund, FundYear, MonitoringReturn, User
-from tests.browser.conftest import APPLICANT, APPROVER, OFFICER, assert_accessible, fill_date, sign_in, sign_out, unique
+from tests.browser.conftest import (
+    APPLICANT, APPROVER, OFFICER, assert_accessible, error_summary, fill_date, sign_in, sign_out, unique)
 from tests.conftest import make_submitted_bid
 
 pytestmark = pytest.mark.browser
@@ -37,10 +38,6 @@ def submitted_bid(live_server: Any, title: str, amount_pence: int) -> int:
         bid_id = make_submitted_bid(user, fund_year, amount_pence, title=title).id
         db.session.remove()
     return bid_id
-
-
-def error_summary(pg: Any) -> list[str]:
-    return [t.strip() for t in pg.locator(".govuk-error-summary__list a").all_inner_texts()]
 
 
 def banner(pg: Any) -> str:
