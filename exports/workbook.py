@@ -112,6 +112,9 @@ class ExportInfo:
     made_at: datetime
     source: str = "OPCC Grants, Office of the Police and Crime Commissioner for Cambridgeshire and Peterborough"
     notes: Sequence[tuple[str, str]] = field(default_factory=tuple)
+    # Open with flattentool's "ignore" line, so tools that read every sheet as data (the 360Giving Data
+    # Quality Tool) skip the About sheet.
+    skipped_by_data_tools: bool = False
 
 
 def cell(ws: WriteOnlyWorksheet, value: Any, kind: str = TEXT, *, bold: bool = False) -> Any:
@@ -233,6 +236,8 @@ def write_about_sheet(wb: Workbook, info: ExportInfo, sheet_title: str, count: i
     about = wb.create_sheet("About")
     about.column_dimensions["A"].width = 28
     about.column_dimensions["B"].width = 90
+    if info.skipped_by_data_tools:
+        about.append(["#", "ignore", "(This line tells data tools to skip this sheet.)"])
     about.append([_text_cell(about, info.title, bold=True)])
     about.append([])
     facts: list[tuple[str, Any, str]] = [

@@ -69,6 +69,7 @@ def create_app(env: str | None = None, **overrides: Any) -> Flask:
     from grants.monitoring.routes import bp as monitoring_bp
     from grants.payments.routes import bp as payments_bp
     from grants.public.routes import bp as public_bp
+    from grants.public.spending import bp as spending_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -76,6 +77,7 @@ def create_app(env: str | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(assessment_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(public_bp)
+    app.register_blueprint(spending_bp)
     app.register_blueprint(agreements_bp)
     app.register_blueprint(monitoring_bp)
     app.register_blueprint(finance_bp)

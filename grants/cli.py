@@ -1,22 +1,49 @@
-"""Command-line tasks: `flask create-user`, `flask seed-demo`, `flask send-mail`."""
+"""Command-line tasks: `flask create-user`, `flask seed-demo`, `flask send-mail`, `flask refresh-org-id-prefixes`."""
 
 from __future__ import annotations
 
+import json
+import urllib.request
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from grants.auth.rules import normalise_email
 from grants.core.audit import record_event
 from grants.core.backup import register_backup_command
+from grants.core.dates import today
 from grants.core.extensions import db
 from grants.core.models import ROLES, Organisation, User
+from grants.core.orgid import ORG_ID_GUIDE_DOWNLOAD, PREFIXES_FILE, prefixes_document, save_prefixes
 from grants.core.passwords import hash_password, password_problem
 from grants.finance.cli import export_command
 from grants.monitoring.cli import load_measures_command, send_reminders_command
 
 
+@click.command("refresh-org-id-prefixes")
+@with_appcontext
+@click.option("--source", default=ORG_ID_GUIDE_DOWNLOAD, show_default=True,
+              help="org-id.guide's download.json: its address, or a copy saved as a file")
+def refresh_org_id_prefixes(source: str) -> None:
+    """Bring the org-id.guide list of organisation-identifier prefixes up to date."""
+    try:
+        if source.startswith(("https://", "http://")):
+            with urllib.request.urlopen(source, timeout=60) as response:  # noqa: S310 (an address the admin gives)
+                download = json.load(response)
+        else:
+            download = json.loads(Path(source).read_text(encoding="utf-8"))
+        document = prefixes_document(download, source, today())
+    except (OSError, ValueError, KeyError) as error:
+        raise click.ClickException(f"Could not read the org-id.guide list from {source}: {error}") from error
+    save_prefixes(document)
+    click.echo(f"{len(document['prefixes'])} prefixes saved to {PREFIXES_FILE}")
+
+
 def register_commands(app: Flask) -> None:
+    app.cli.add_command(refresh_org_id_prefixes)
     register_backup_command(app)
     app.cli.add_command(export_command)
     app.cli.add_command(send_reminders_command)

@@ -35,13 +35,15 @@ from grants.payments.rules import record_paid, schedule_payment
 
 DEMO_PASSWORD = "demo-password-2025"
 
+# A CSP holds its grants through its lead council, so it is published under the council's org-id
+# (Local Authorities in England register), at the council's postcode, serving the council's district.
 CSPS = [
-    ("Cambridge City Community Safety Partnership", "360G-opcccambs-CSP-CAMBRIDGE"),
-    ("East Cambridgeshire CSP", "360G-opcccambs-CSP-EASTCAMBS"),
-    ("Fenland CSP", "360G-opcccambs-CSP-FENLAND"),
-    ("Huntingdonshire CSP", "360G-opcccambs-CSP-HUNTS"),
-    ("Safer Peterborough Partnership", "360G-opcccambs-CSP-PETERBOROUGH"),
-    ("South Cambridgeshire CSP", "360G-opcccambs-CSP-SOUTHCAMBS"),
+    ("Cambridge City Community Safety Partnership", "GB-LAE-CAB", "CB2 1BY", "E07000008", "Cambridge"),
+    ("East Cambridgeshire CSP", "GB-LAE-ECA", "CB7 4EE", "E07000009", "East Cambridgeshire"),
+    ("Fenland CSP", "GB-LAE-FEN", "PE15 8NQ", "E07000010", "Fenland"),
+    ("Huntingdonshire CSP", "GB-LAE-HUN", "PE29 3TN", "E07000011", "Huntingdonshire"),
+    ("Safer Peterborough Partnership", "GB-LAE-PTE", "PE2 8TY", "E06000031", "Peterborough"),
+    ("South Cambridgeshire CSP", "GB-LAE-SCA", "CB23 6EA", "E07000012", "South Cambridgeshire"),
 ]
 OPCC = "Office of the Police and Crime Commissioner for Cambridgeshire and Peterborough"
 
@@ -110,7 +112,9 @@ def _get_or_create(model: type[Any], defaults: dict[str, Any], **keys: object) -
 def seed_demo(today: date | None = None) -> None:
     today = today or dates.today()
     orgs = {
-        name: _get_or_create(Organisation, {"org_type": "csp", "org_identifier": code}, name=name) for name, code in CSPS
+        name: _get_or_create(Organisation, {"org_type": "csp", "org_identifier": code, "postcode": postcode,
+                                            "district_code": district, "district_name": district_name}, name=name)
+        for name, code, postcode, district, district_name in CSPS
     }
     orgs[OPCC] = _get_or_create(Organisation, {"org_type": "opcc", "org_identifier": None}, name=OPCC)
 
@@ -175,7 +179,9 @@ def _demo_grant(bid: Bid, users: dict[str, User], today: date) -> None:
     finance = users["finance@opcc.example"]
     agreement = _take_through_award(
         bid, users, today, "Marked bikes are less attractive to thieves and easier to return to their owners, so "
-        "cycle marking reduces bike theft around Mill Road.", "Mark at least 200 bikes by the end date.")
+        "cycle marking reduces bike theft around Mill Road.",
+        "Security marking and registration of 200 bicycles at community events around Mill Road, Cambridge.",
+        "Mark at least 200 bikes by the end date.")
     half = agreement.amount_pence // 2
     payment, _ = schedule_payment(agreement, finance, half, today, "First half on acceptance", today=today)
     if payment is not None:
@@ -184,7 +190,8 @@ def _demo_grant(bid: Bid, users: dict[str, User], today: date) -> None:
                      "Second half after the first monitoring return", today=today)
 
 
-def _take_through_award(bid: Bid, users: dict[str, User], on: date, reasons: str, special: str = "") -> GrantAgreement:
+def _take_through_award(bid: Bid, users: dict[str, User], on: date, reasons: str, summary: str,
+                        special: str = "") -> GrantAgreement:
     """Assessed, awarded in full, agreement prepared, issued, accepted and started, all on the day `on`."""
     officer = users["officer@opcc.example"]
     applicant = bid.created_by
@@ -195,7 +202,7 @@ def _take_through_award(bid: Bid, users: dict[str, User], on: date, reasons: str
         organisation_checked=True, due_diligence_notes="Statutory partnership; bank details match our records.",
         fraud_risk="low", fraud_risk_reasons="Long-standing partner with a good record of delivery.",
     ), on)
-    outcome, problems = decide_award(bid, officer, bid.requested_pence, reasons, on)
+    outcome, problems = decide_award(bid, officer, bid.requested_pence, reasons, on, public_summary=summary)
     assert outcome is not None, problems
     award = award_for(bid)
     assert award is not None
@@ -230,16 +237,19 @@ def _demo_bid(user: User, fund_year: FundYear, title: str, local_issue: str, whe
 
 # Grants paid for by government departments, with a year of monitoring so the returns have figures in them.
 GOVERNMENT_GRANTS = [
-    # fund, applicant, title, issue, area, theme, budget lines (item, pence, kind), returns left undone
+    # fund, applicant, title, issue, area, theme, budget lines (item, pence, kind), returns left undone, summary
     ("Victims' Services Fund", "applicant@cambridge-csp.example", "Independent victim advocates",
      "Victims of domestic abuse and stalking wait weeks for specialist support", "Cambridge", "other",
-     [("Advocate salaries", 20_000_00, "revenue"), ("Secure case-management laptops", 4_000_00, "capital")], 0),
+     [("Advocate salaries", 20_000_00, "revenue"), ("Secure case-management laptops", 4_000_00, "capital")], 0,
+     "Independent advocates giving specialist support to victims of domestic abuse and stalking in Cambridge."),
     ("Safer Streets Fund", "applicant@fenland-csp.example", "Wisbech town-centre safety",
      "Burglary and theft from vehicles around Wisbech town centre", "Wisbech", "asb",
-     [("Alley gates and lighting", 24_000_00, "capital"), ("Target-hardening visits", 16_000_00, "revenue")], 0),
+     [("Alley gates and lighting", 24_000_00, "capital"), ("Target-hardening visits", 16_000_00, "revenue")], 0,
+     "Alley gates, street lighting and home security visits against burglary and vehicle crime in Wisbech."),
     ("Safer Streets Fund", "applicant@cambridge-csp.example", "Mill Road cycle security",
      "Cycle theft and vehicle crime along Mill Road", "Petersfield", "bike_theft",
-     [("Secure cycle parking", 10_000_00, "capital"), ("Crime prevention officer hours", 8_000_00, "revenue")], 1),
+     [("Secure cycle parking", 10_000_00, "capital"), ("Crime prevention officer hours", 8_000_00, "revenue")], 1,
+     "Secure cycle parking and crime prevention patrols against cycle theft along Mill Road, Cambridge."),
 ]
 
 
@@ -249,14 +259,15 @@ def _demo_government_grants(fund_years: dict[tuple[str, int], FundYear], year: i
     accepted, except the last `undone` of them, left overdue for the reminders to find."""
     officer = users["officer@opcc.example"]
     start, end = financial_year_bounds(year)
-    for fund_name, email, title, issue_text, area, theme, lines, undone in GOVERNMENT_GRANTS:
+    for fund_name, email, title, issue_text, area, theme, lines, undone, summary in GOVERNMENT_GRANTS:
         applicant = users[email]
         bid = _demo_bid(applicant, fund_years[(fund_name, year)], title, issue_text, area, theme,
                         [(item, pence) for item, pence, _kind in lines], start, submit=True)
         for line, (_item, _pence, kind) in zip(bid.budget_lines, lines, strict=True):
             line.kind = kind
         bid.start_date, bid.end_date = start, end
-        agreement = _take_through_award(bid, users, start, f"{title} reduces harm to victims and crime in {area}.")
+        agreement = _take_through_award(bid, users, start, f"{title} reduces harm to victims and crime in {area}.",
+                                        summary)
         _pay_quarterly(agreement, users["finance@opcc.example"], start, today)
         past = [ret for ret in agreement.returns if ret.due_on < today]
         for number, ret in enumerate(past[:len(past) - undone] if undone else past):

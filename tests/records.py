@@ -109,7 +109,8 @@ def new_bid(app: Flask, records: Records, *, status: str = "submitted", amount_p
         if status in ("in_review", "recommended", "approved"):
             _assess(bid, officer)
         if status in ("recommended", "approved"):
-            outcome, problems = decide_award(bid, officer, amount_pence, "Marked bikes are stolen less", uk_today())
+            outcome, problems = decide_award(bid, officer, amount_pence, "Marked bikes are stolen less", uk_today(),
+                                             public_summary="Cycle marking in Cambridge")
             assert outcome is not None and outcome.status == status, (outcome, problems)
         if status == "info_requested":
             assert request_information(bid, officer, "Which stations?", uk_today()) == {}

@@ -25,7 +25,8 @@ def approved_award(world: World, amount_pence: int = 2_000_00, title: str = "Cyc
         comments="", recommended_pence=amount_pence, conflict_of_interest=False, conflict_details="",
         organisation_checked=True, due_diligence_notes="Checked", fraud_risk="low", fraud_risk_reasons="Known CSP",
     ), uk_today()) == {}
-    outcome, problems = decide_award(bid, officer, amount_pence, "Marked bikes are stolen less and recovered more", uk_today())
+    outcome, problems = decide_award(bid, officer, amount_pence, "Marked bikes are stolen less and recovered more",
+                                     uk_today(), public_summary="Cycle marking in Cambridge")
     assert outcome is not None and outcome.status == "approved", problems
     db.session.commit()
     return db.session.scalar(select(Award).where(Award.bid_id == bid.id))

@@ -52,7 +52,8 @@ def assessment_form(bid: Bid, **overrides: Any) -> dict[str, Any]:
 
 def award_form(bid: Bid, amount_pence: int | str, reasons: str = "Street lighting deters burglary on the paths") -> dict[str, str]:
     amount = amount_pence if isinstance(amount_pence, str) else money_input_value(amount_pence)
-    return {"version": str(fresh(bid).version), "amount_pence": amount, "reasons": reasons}
+    return {"version": str(fresh(bid).version), "amount_pence": amount, "reasons": reasons,
+            "public_summary": "Street lighting on two footpaths in Cambridge"}
 
 
 def assess(client: FlaskClient, bid: Bid, **overrides: Any) -> Any:

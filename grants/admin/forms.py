@@ -136,11 +136,24 @@ class OrganisationForm(FlaskForm):
                           validate_choice=False, validators=[InputRequired("Select the type of organisation")])
     org_identifier = StringField(
         "Organisation identifier (optional)",
-        description="The org-id code used in open data: GB-LAE- and the council code for a council, "
+        description="The org-id.guide code published in open data: GB-LAE- and the council code for a council, "
                     "GB-CHC- and the number for a charity, GB-COH- for a company, for example GB-LAE-CAB.",
         widget=GovTextInput(),
         validators=[Length(max=100, message="The organisation identifier must be 100 characters or fewer")],
     )
+    charity_number = StringField("Charity number (optional)", widget=GovTextInput(),
+                                 validators=[Length(max=20, message="The charity number must be 20 characters or fewer")])
+    company_number = StringField("Company number (optional)", widget=GovTextInput(),
+                                 validators=[Length(max=20, message="The company number must be 20 characters or fewer")])
+    postcode = StringField("Postcode (optional)", widget=GovTextInput(),
+                           validators=[Length(max=10, message="The postcode must be 10 characters or fewer")])
+    district_code = StringField(
+        "District code (optional)", widget=GovTextInput(),
+        description="The ONS code of the local authority district the organisation serves; a Community Safety "
+                    "Partnership's area is its district. For example, E07000010 for Fenland.",
+        validators=[Length(max=9, message="The district code must be 9 characters or fewer")])
+    district_name = StringField("District name (optional)", widget=GovTextInput(),
+                                validators=[Length(max=100, message="The district name must be 100 characters or fewer")])
     submit = SubmitField("Save organisation", widget=GovSubmitInput())
 
     def validate_org_type(self, field: RadioField) -> None:

@@ -37,6 +37,7 @@ from grants.core.models import (
     OutcomeMeasure,
     User,
 )
+from grants.core.orgid import clean_org_id
 from grants.core.views import PageAnswer, change_page
 from grants.monitoring.measures import STANDARD_SETS, delete_measure, has_answers, load_standard_set, retire_measure
 
@@ -277,7 +278,12 @@ def _organisation_values(form: OrganisationForm, active: bool = True) -> rules.O
     return rules.OrganisationValues(
         name=(form.name.data or "").strip(),
         org_type=form.org_type.data or "",
-        org_identifier=rules.clean_org_identifier(form.org_identifier.data),
+        org_identifier=clean_org_id(form.org_identifier.data),
+        charity_number=rules.clean_code(form.charity_number.data),
+        company_number=rules.clean_company_number(form.company_number.data),
+        postcode=rules.clean_postcode(form.postcode.data),
+        district_code=rules.clean_code(form.district_code.data),
+        district_name=(form.district_name.data or "").strip() or None,
         active=active,
     )
 

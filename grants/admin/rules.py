@@ -38,6 +38,7 @@ from grants.core.models import (
     User,
 )
 from grants.core.money import format_money
+from grants.core.orgid import org_id_problem
 from grants.core.passwords import hash_password, password_problem
 from grants.monitoring.measures import MeasureInput, add_measure, change_measure, has_answers, measure_problems
 
@@ -53,10 +54,14 @@ MIN_DUE_DAYS, MAX_DUE_DAYS = 0, 365
 MIN_REMINDER_DAYS, MAX_REMINDER_DAYS, DEFAULT_REMINDER_DAYS = 0, 365, 14
 MIN_YEAR, MAX_YEAR = 2000, 2099
 
-# org-id.guide codes: a list code (GB-LAE, GB-CHC, GB-COH, XI-...) and the identifier in that
-# list; or a 360Giving publisher's own code, 360G-<prefix>-<id>.
-_ORG_ID = re.compile(r"^(?:[A-Z]{2}-[A-Z0-9]{2,10}-[A-Za-z0-9][A-Za-z0-9._/-]*|360G-[A-Za-z0-9]+-[A-Za-z0-9][A-Za-z0-9._/-]*)$")
-ORG_ID_PROBLEM = "Enter the organisation identifier as an org-id code, like GB-LAE-CAB, GB-CHC-1234567 or 360G-opcccambs-FCSP"
+# Registers' own forms: the Charity Commission (6-7 digits, "-n" for a linked charity), OSCR (SC + 6 digits),
+# the Charity Commission for Northern Ireland (NIC + 6 digits, or 6 digits); Companies House (8 characters).
+_CHARITY_NUMBER = re.compile(r"^(?:\d{6,7}(?:-\d{1,2})?|SC\d{6}|NIC\d{6})$")
+_COMPANY_NUMBER = re.compile(r"^(?:\d{8}|(?:SC|NI|OC|SO|NC|R0|IP|SP|RS|CE|CS)\d{6})$")
+# Royal Mail's postcode shape: outward code, a space, inward code (BS 7666).
+_POSTCODE = re.compile(r"^(?:[A-Z]{1,2}\d[A-Z\d]?|GIR) \d[A-Z]{2}$")
+# ONS GSS codes for a local authority district: E06/E07/E08/E09 (England), W06, S12, N09.
+_DISTRICT_CODE = re.compile(r"^(?:E0[6-9]|W06|S12|N09)\d{6}$")
 
 
 def _jsonable(value: Any) -> Any:
@@ -344,20 +349,55 @@ class OrganisationValues:
     name: str
     org_type: str
     org_identifier: str | None
+    charity_number: str | None = None
+    company_number: str | None = None
+    postcode: str | None = None
+    district_code: str | None = None
+    district_name: str | None = None
     active: bool = True
 
 
-def clean_org_identifier(text: str | None) -> str | None:
-    """Spaces removed and the list code in capitals ("gb-chc-123" -> "GB-CHC-123"); empty is None."""
-    cleaned = re.sub(r"\s+", "", text or "")
-    if not cleaned:
-        return None
-    parts = cleaned.split("-", 2)
-    if len(parts) == 3 and parts[0].upper() != "360G":
-        return f"{parts[0].upper()}-{parts[1].upper()}-{parts[2]}"
-    if len(parts) == 3:
-        return f"360G-{parts[1]}-{parts[2]}"
-    return cleaned
+def clean_code(text: str | None) -> str | None:
+    """A register number or code as registers write it: capitals, no spaces; empty is None."""
+    cleaned = re.sub(r"\s+", "", text or "").upper()
+    return cleaned or None
+
+
+def clean_company_number(text: str | None) -> str | None:
+    # Companies House numbers are eight characters; people often drop the leading zeros.
+    cleaned = clean_code(text)
+    return cleaned.zfill(8) if cleaned and cleaned.isdigit() and len(cleaned) < 8 else cleaned
+
+
+def clean_postcode(text: str | None) -> str | None:
+    """Capitals, with one space before the last three characters ("pe158nq" -> "PE15 8NQ")."""
+    cleaned = clean_code(text)
+    return f"{cleaned[:-3]} {cleaned[-3:]}" if cleaned and len(cleaned) > 3 else cleaned
+
+
+def _registration_problems(values: OrganisationValues) -> Problems:
+    problems: Problems = {}
+    if values.org_identifier is not None:
+        problem = org_id_problem(values.org_identifier) if len(values.org_identifier) <= 100 else \
+            "The organisation identifier must be 100 characters or fewer"
+        if problem:
+            problems["org_identifier"] = problem
+    if values.charity_number and not _CHARITY_NUMBER.match(values.charity_number):
+        problems["charity_number"] = ("Enter the charity number as the register writes it, like 1234567, "
+                                      "SC012345 or NIC100002")
+    if values.company_number and not _COMPANY_NUMBER.match(values.company_number):
+        problems["company_number"] = "Enter the company number as Companies House writes it, like 01234567 or SC123456"
+    if values.postcode and not _POSTCODE.match(values.postcode):
+        problems["postcode"] = "Enter a real postcode, like PE15 8NQ"
+    if values.district_code and not _DISTRICT_CODE.match(values.district_code):
+        problems["district_code"] = "Enter the district's ONS code: a letter and 8 digits, like E07000010"
+    if values.district_code and not values.district_name:
+        problems["district_name"] = "Enter the name of the district"
+    elif values.district_name and not values.district_code:
+        problems["district_code"] = "Enter the district's ONS code, like E07000010"
+    elif values.district_name and len(values.district_name) > 100:
+        problems["district_name"] = "The district name must be 100 characters or fewer"
+    return problems
 
 
 def organisation_problems(values: OrganisationValues, organisation_id: int | None = None) -> Problems:
@@ -370,11 +410,7 @@ def organisation_problems(values: OrganisationValues, organisation_id: int | Non
         problems["name"] = f"There is already an organisation called {values.name}"
     if values.org_type not in ORG_TYPES:
         problems["org_type"] = "Select the type of organisation"
-    if values.org_identifier is not None and (
-        len(values.org_identifier) > 100 or not _ORG_ID.match(values.org_identifier)
-    ):
-        problems["org_identifier"] = ORG_ID_PROBLEM
-    return problems
+    return problems | _registration_problems(values)
 
 
 def create_organisation(actor: User, values: OrganisationValues) -> tuple[Organisation | None, Problems]:

@@ -26,12 +26,13 @@ AGREEMENT = Lifecycle(
     event_prefix="agreement",
     id_arg="agreement_id",
     states=(
-        State("draft", "Draft", "grey"),
-        State("issued", "Issued for acceptance", "blue"),
-        State("accepted", "Accepted", "light-blue"),
-        State("active", "Active", "green"),
-        State("closed", "Closed", "grey"),
-        State("terminated", "Terminated", "red"),
+        # The public register says what a grant's state means for the money, not the OPCC's own steps.
+        State("draft", "Draft", "grey", public="Awarded: agreement being prepared"),
+        State("issued", "Issued for acceptance", "blue", public="Awarded: agreement being prepared"),
+        State("accepted", "Accepted", "light-blue", public="Agreement signed"),
+        State("active", "Active", "green", public="Under way"),
+        State("closed", "Closed", "grey", public="Completed"),
+        State("terminated", "Terminated", "red", public="Ended early"),
     ),
     actions=(
         Action("issue", "Issue to {record.organisation.name}", ("draft",), "issued", ("officer",),

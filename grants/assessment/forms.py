@@ -60,4 +60,8 @@ class AwardForm(DecisionForm):
     reasons = _text(
         "Why this grant will secure or contribute to crime and disorder reduction",
         "The commissioner publishes these reasons, as written, with the recipient and purpose of the grant.")
+    public_summary = _text(
+        "Summary of what the grant is for, to publish",
+        "Published with the grant on the public register and in the open data, in place of the applicant's own "
+        "words. Say in a sentence or two what the grant pays for and where. Do not name anyone.")
     submit = SubmitField("Decide award", widget=GovSubmitInput())

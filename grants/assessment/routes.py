@@ -172,8 +172,11 @@ def award(bid_id: int) -> PageAnswer:
         if recommendation:
             form.amount_pence.data = recommendation.amount_pence
             form.reasons.data = recommendation.reasons
-        elif assessment:
-            form.amount_pence.data = assessment.recommended_pence
+            form.public_summary.data = recommendation.public_summary or bid.title
+        else:
+            form.public_summary.data = bid.title
+            if assessment:
+                form.amount_pence.data = assessment.recommended_pence
     amount = form.amount_pence.data
     fund_year = bid.fund_year
 
@@ -181,7 +184,8 @@ def award(bid_id: int) -> PageAnswer:
     may_recommend = BID.refusal("recommend", current_user, bid, today()) is None
 
     def perform() -> dict[str, str] | str:
-        outcome, problems = decide_award(bid, current_user, form.amount_pence.data, form.reasons.data or "", today())
+        outcome, problems = decide_award(bid, current_user, form.amount_pence.data, form.reasons.data or "", today(),
+                                         public_summary=form.public_summary.data or "")
         return problems if outcome is None else outcome.message
 
     return _decide(bid, form, "assessment/award.html", perform, figures=budget_figures(fund_year, amount),

@@ -174,11 +174,11 @@ def _tell_applicants(bid: Bid, subject: str, body: str) -> None:
 
 
 def _record_decision(bid: Bid, user: User, action: str, reasons: str, today: date, *, note: str | None = None,
-                     amount_pence: int | None = None) -> None:
+                     amount_pence: int | None = None, public_summary: str | None = None) -> None:
     """The decision and the bid's move, together: the decision's kind is the state the bid moves to."""
     move = BID.check(action, user, bid, today)
     db.session.add(Decision(bid_id=bid.id, kind=move.target, amount_pence=amount_pence, reasons=reasons,
-                            decided_by_id=user.id))
+                            public_summary=public_summary, decided_by_id=user.id))
     BID.apply(action, user, bid, today, note=reasons if note is None else note)
     bid.decided_at = utcnow() if bid.status in ("approved", "rejected") else bid.decided_at
 
@@ -229,7 +229,10 @@ def recommender(bid: Bid) -> User | None:
     return recommendation.decided_by if recommendation else None
 
 
-def _award_problems(bid: Bid, amount_pence: int | None, reasons: str) -> dict[str, str]:
+PUBLIC_SUMMARY_LIMIT = 500
+
+
+def _award_problems(bid: Bid, amount_pence: int | None, reasons: str, public_summary: str) -> dict[str, str]:
     problems: dict[str, str] = {}
     if amount_pence is None:
         problems["amount_pence"] = "Enter the amount to award"
@@ -243,12 +246,16 @@ def _award_problems(bid: Bid, amount_pence: int | None, reasons: str) -> dict[st
             problems["amount_pence"] = cap
     if not reasons.strip():
         problems["reasons"] = "Give the reasons why the grant will secure or contribute to crime and disorder reduction"
+    if not public_summary.strip():
+        problems["public_summary"] = "Write a summary of what the grant is for, to publish"
+    elif len(public_summary.strip()) > PUBLIC_SUMMARY_LIMIT:
+        problems["public_summary"] = f"The summary must be {PUBLIC_SUMMARY_LIMIT} characters or fewer"
     return problems
 
 
-def decide_award(bid: Bid, user: User, amount_pence: int | None, reasons: str,
-                 today: date) -> tuple[AwardOutcome | None, dict[str, str]]:
-    """An officer's or approver's award decision.
+def decide_award(bid: Bid, user: User, amount_pence: int | None, reasons: str, today: date, *,
+                 public_summary: str) -> tuple[AwardOutcome | None, dict[str, str]]:
+    """An officer's or approver's award decision, with the reasons and the summary of its purpose to publish.
 
     Within the officer's delegation limit the award is approved at once; above it the officer's decision is
     recorded as a recommendation for an approver. Returns (outcome, {}) or (None, problems); on problems
@@ -260,11 +267,11 @@ def decide_award(bid: Bid, user: User, amount_pence: int | None, reasons: str,
     BID.check("decide_recommendation" if user.role == "approver" else "decide", user, bid, today)
     if latest_assessment(bid) is None:
         raise DecisionError(f"Record an assessment, with due diligence, before deciding an award. {NO_CHANGE}")
-    problems = _award_problems(bid, amount_pence, reasons)
+    problems = _award_problems(bid, amount_pence, reasons, public_summary)
     if problems:
         return None, problems
     assert amount_pence is not None
-    reasons = reasons.strip()
+    reasons, public_summary = reasons.strip(), public_summary.strip()
 
     if user.role == "officer" and needs_approver(fund_year, amount_pence):
         remaining = budget_figures(fund_year, amount_pence).remaining_pence
@@ -274,7 +281,7 @@ def decide_award(bid: Bid, user: User, amount_pence: int | None, reasons: str,
         if applicant_problem:
             return None, {"amount_pence": applicant_problem}
         _record_decision(bid, user, "recommend", reasons, today, amount_pence=amount_pence,
-                         note=f"{format_money(amount_pence)} recommended: above the delegation "
+                         public_summary=public_summary, note=f"{format_money(amount_pence)} recommended: above the delegation "
                               f"limit of {format_money(fund_year.delegation_limit_pence)}")
         for approver in db.session.scalars(select(User).where(User.role == "approver", User.active.is_(True))):
             queue_email(approver.email, f"{bid.reference}: award recommended for your decision",
@@ -301,10 +308,11 @@ def decide_award(bid: Bid, user: User, amount_pence: int | None, reasons: str,
 
     recommended_by = recommender(bid) if bid.status == "recommended" else None
     db.session.add(Award(bid_id=bid.id, fund_year_id=fund_year.id, organisation_id=bid.organisation_id,
-                         amount_pence=amount_pence, reasons=reasons, approved_by_id=user.id,
+                         amount_pence=amount_pence, reasons=reasons, public_summary=public_summary,
+                         approved_by_id=user.id,
                          recommended_by_id=recommended_by.id if recommended_by else None))
     _record_decision(bid, user, "approve_recommendation" if bid.status == "recommended" else "approve", reasons,
-                     today, amount_pence=amount_pence,
+                     today, amount_pence=amount_pence, public_summary=public_summary,
                      note=f"{format_money(amount_pence)} awarded of {format_money(bid.requested_pence)} requested")
     record_event(user, "fund_year.committed", fund_year, note=f"{format_money(amount_pence)} for {bid.reference}",
                  details={"amount_pence": amount_pence, "committed_pence": fund_year.committed_pence,
@@ -314,6 +322,7 @@ def decide_award(bid: Bid, user: User, amount_pence: int | None, reasons: str,
         f"The OPCC has awarded {format_money(amount_pence)} to {bid.organisation.name} for {bid.title} "
         f"({bid.reference}); you asked for {format_money(bid.requested_pence)}.\n\n"
         f"Why the grant will help reduce crime and disorder:\n{reasons}\n\n"
+        f"The commissioner publishes every grant. What is published about this one's purpose:\n{public_summary}\n\n"
         "A grant agreement with its conditions will follow.",
     )
     return AwardOutcome("approved", f"{format_money(amount_pence)} awarded to {bid.organisation.name}."), {}

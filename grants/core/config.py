@@ -37,6 +37,9 @@ class Config:
     PUBLISHER_ORG_ID = os.environ.get("PUBLISHER_ORG_ID", "360G-opcccambs-OPCC")
     # 360Giving publisher prefix for grant identifiers.
     GRANT_ID_PREFIX = os.environ.get("GRANT_ID_PREFIX", "360G-opcccambs")
+    # The site's public address, used in the open data's links (default: the address a request came to).
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+    PUBLISHER_WEBSITE = os.environ.get("PUBLISHER_WEBSITE", "")
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SESSION_COOKIE_HTTPONLY = True

@@ -35,6 +35,15 @@ def format_date(value: date | datetime | None) -> str:
     return f"{value.day} {value:%B %Y}"
 
 
+def format_month(value: date | datetime | None) -> str:
+    """"June 2026"; a moment is shown as its UK month."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(LONDON).date()
+    return f"{value:%B %Y}"
+
+
 def format_datetime(value: datetime | None) -> str:
     if value is None:
         return ""

@@ -28,6 +28,7 @@ class State:
     name: str  # as people read it, on pages, in emails, history and exports
     colour: str  # GOV.UK tag colour
     stored: bool = True  # False: worked out from the calendar (e.g. Overdue), never kept in the table
+    public: str = ""  # as the published register names it, where that differs from `name`
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,10 @@ class Lifecycle:
 
     def name(self, key: str | None) -> str:
         return "" if key is None else self._states[key].name
+
+    def public_name(self, key: str) -> str:
+        state = self._states[key]
+        return state.public or state.name
 
     def shown(self, record: Any, today: date) -> State:
         """The state to show for a record today: its stored state, or one the calendar gives it."""

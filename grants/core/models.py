@@ -72,6 +72,12 @@ class Organisation(Model):
     org_type: Mapped[str] = mapped_column(String(20), default="csp")
     # org-id code (e.g. GB-LAE-CAB) used in open data.
     org_identifier: Mapped[str | None] = mapped_column(String(100))
+    charity_number: Mapped[str | None] = mapped_column(String(20))
+    company_number: Mapped[str | None] = mapped_column(String(20))
+    postcode: Mapped[str | None] = mapped_column(String(10))
+    # The local authority district the organisation serves (a CSP's area is its district), as ONS codes it.
+    district_code: Mapped[str | None] = mapped_column(String(9))
+    district_name: Mapped[str | None] = mapped_column(String(100))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -352,6 +358,8 @@ class Decision(Model):
     kind: Mapped[str] = mapped_column(String(20))
     amount_pence: Mapped[int | None] = mapped_column(Integer)
     reasons: Mapped[str] = mapped_column(Text)
+    # The summary to publish, for a recommendation or an approval (the approver may reword it).
+    public_summary: Mapped[str | None] = mapped_column(Text)
     decided_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -376,6 +384,8 @@ class Award(Model):
     # Why the grant will secure or contribute to crime and disorder reduction
     # (Specified Information Order 2011, Schedule para 3(f)); published as written.
     reasons: Mapped[str] = mapped_column(Text)
+    # What the grant is for, in the OPCC's words, as published (the applicant's own text is not).
+    public_summary: Mapped[str] = mapped_column(Text, default="")
     recommended_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     approved_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     approved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

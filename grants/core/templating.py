@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, current_app
 from wtforms import Form
 
-from grants.core.dates import format_date, format_datetime, today
+from grants.core.dates import format_date, format_datetime, format_month, today
 from grants.core.lifecycle import REGISTRY, State, event_label
 from grants.core.money import format_money
 
@@ -76,6 +76,7 @@ def actor_name(event: Any, viewer: Any) -> str:
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["month"] = format_month
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.globals["error_list"] = error_list
     app.jinja_env.globals["nav_items"] = nav_items

@@ -14,7 +14,6 @@ from typing import IO, Any
 from exports.government_return import build_government_return
 from exports.grants_register import build_grants_register
 from exports.payments import build_payments
-from exports.threesixty_giving import build_360giving
 from grants.core.dates import Period, financial_year_label, period_named, whole_year
 from grants.core.models import FUNDING_SOURCES
 from grants.finance import reports
@@ -41,13 +40,10 @@ class Settings:
     """The app configuration the builders need, passed in so none of this reads Flask's config."""
 
     grant_id_prefix: str
-    publisher_org_id: str
-    publisher_name: str
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
-        return cls(grant_id_prefix=config["GRANT_ID_PREFIX"], publisher_org_id=config["PUBLISHER_ORG_ID"],
-                   publisher_name=config["PUBLISHER_NAME"])
+        return cls(grant_id_prefix=config["GRANT_ID_PREFIX"])
 
 
 @dataclass(frozen=True)
@@ -60,8 +56,8 @@ class ExportSpec:
 
     @property
     def key(self) -> str:
-        """The name as an HTML id fragment: ids that start with a digit trip up CSS selectors."""
-        return "threesixty-giving" if self.name == "360giving" else self.name
+        """The name as an HTML id fragment."""
+        return self.name
 
     @property
     def whole_year_only(self) -> bool:
@@ -79,9 +75,6 @@ EXPORTS: dict[str, ExportSpec] = {spec.name: spec for spec in (
     ExportSpec("payments", "Payments",
                "Every payment due or paid in the period, scheduled, paid or cancelled.",
                ("FY", "H1", "H2", "Q1", "Q2", "Q3", "Q4")),
-    ExportSpec("360giving", "360Giving open data",
-               "A financial year's awards in the 360Giving Data Standard's spreadsheet layout, for publication.",
-               ("FY",)),
 )}
 
 
@@ -163,9 +156,5 @@ def build(request: ExportRequest, target: str | IO[bytes], *, settings: Settings
             source_name=FUNDING_SOURCES[request.source or ""], period=period, made_by=made_by, made_at=made_at),
         "payments": lambda: build_payments(
             reports.payments(period), target, period=period, made_by=made_by, made_at=made_at),
-        "360giving": lambda: build_360giving(
-            reports.grants_register(period.year_start, settings.grant_id_prefix), target, period=period,
-            grant_id_prefix=settings.grant_id_prefix, funding_org_id=settings.publisher_org_id,
-            funding_org_name=settings.publisher_name, made_by=made_by, made_at=made_at),
     }
     return builders[request.spec.name]()

@@ -26,7 +26,6 @@ ENDPOINTS = {
     "grants-register": "grants_register",
     "government-return": "government_return",
     "payments": "payments",
-    "360giving": "threesixty_giving",
 }
 
 
@@ -95,8 +94,3 @@ def government_return() -> Response | tuple[str, int]:
 def payments() -> Response | tuple[str, int]:
     return _download("payments")
 
-
-@bp.route("/exports/360giving.xlsx")
-@roles_required(*STAFF_ROLES)
-def threesixty_giving() -> Response | tuple[str, int]:
-    return _download("360giving")

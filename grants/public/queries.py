@@ -1,44 +1,205 @@
-"""What the commissioner publishes about each grant (Specified Information Order 2011, Schedule para 3(f))."""
+"""What the commissioner publishes about each grant (Specified Information Order 2011, Schedule 1 para 3(f)):
+the recipient, the purpose in the OPCC's words, the conditions, the reasons, the amount and where the grant
+stands. The same rows feed the public pages and the 360Giving files.
+
+Grants are published by the date of the award: a financial year's file holds the grants awarded in it. Every
+function runs a fixed number of statements whatever the number of grants.
+"""
 
 from __future__ import annotations
 
+from calendar import monthrange
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Select, func, select
 
+from grants.agreements.lifecycle import AGREEMENT
+from grants.core.dates import financial_year_bounds, financial_year_start, london_date, utc_bounds
 from grants.core.extensions import db
-from grants.core.models import Award, Bid, FundYear
+from grants.core.models import Award, Bid, Fund, FundYear, GrantAgreement, Organisation, Payment
+from grants.core.paging import Page, page_of
+
+PAGE_SIZE = 25
+# Rows fetched from the database at a time when a whole year is written out (a server-side cursor on PostgreSQL).
+STREAM_BATCH = 1000
+# A grant with no agreement yet has been awarded, and that is all there is to say.
+AWARDED = "Awarded: agreement being prepared"
 
 
-@dataclass
+@dataclass(frozen=True)
 class PublishedGrant:
-    reference: str
+    bid_id: int
     recipient: str
+    recipient_org_id: str | None  # as registered (org-id.guide); None when the organisation has none
+    charity_number: str | None
+    company_number: str | None
+    postcode: str | None
+    district_code: str | None
+    district_name: str | None
+    recipient_id: int
+    fund_id: int
     fund: str
-    year: str
-    purpose: str
+    fund_description: str
+    summary: str
+    reasons: str
     amount_pence: int
     awarded_at: datetime
-    reasons: str
+    start_date: date | None
+    end_date: date | None
+    agreement_status: str | None
+    paid_pence: int
+    repayment_due_pence: int | None
+    ended_on: date | None
+    last_modified: datetime
+
+    @property
+    def reference(self) -> str:
+        return f"BID-{self.bid_id:05d}"
+
+    @property
+    def award_date(self) -> date:
+        return london_date(self.awarded_at)
+
+    @property
+    def status(self) -> str:
+        return AWARDED if self.agreement_status is None else AGREEMENT.public_name(self.agreement_status)
+
+    @property
+    def ended_early(self) -> bool:
+        return self.agreement_status == "terminated"
 
 
-def published_grants() -> list[PublishedGrant]:
-    """Every approved award, newest first: recipient, purpose, amount and the reasons, as written."""
-    awards = db.session.scalars(
-        select(Award)
-        .options(joinedload(Award.bid), joinedload(Award.organisation),
-                 joinedload(Award.fund_year).joinedload(FundYear.fund))
-        .join(Bid, Award.bid_id == Bid.id)
-        .where(Bid.status == "approved")
-        .order_by(Award.approved_at.desc(), Award.id.desc())
+@dataclass(frozen=True)
+class PublishedConditions:
+    standard: str
+    special: str
+
+
+@dataclass(frozen=True)
+class GrantFilters:
+    year: int | None = None  # financial year starting in this calendar year
+    month: int | None = None  # calendar month within that financial year
+    fund_id: int | None = None
+
+    def bounds(self) -> tuple[datetime, datetime] | None:
+        if self.year is None:
+            return None
+        start, end = financial_year_bounds(self.year)
+        if self.month is not None:
+            calendar_year = self.year if self.month >= 4 else self.year + 1
+            start = date(calendar_year, self.month, 1)
+            end = date(calendar_year, self.month, monthrange(calendar_year, self.month)[1])
+        return utc_bounds(start, end)
+
+
+def _paid_subquery() -> Any:
+    return (
+        select(Payment.agreement_id, func.sum(Payment.amount_pence).label("paid"))
+        .where(Payment.status == "paid")
+        .group_by(Payment.agreement_id)
+        .subquery("paid")
     )
-    return [
-        PublishedGrant(
-            reference=award.bid.reference, recipient=award.organisation.name, fund=award.fund_year.fund.name,
-            year=award.fund_year.label, purpose=f"{award.bid.title}: {award.bid.activities}",
-            amount_pence=award.amount_pence, awarded_at=award.approved_at, reasons=award.reasons,
+
+
+def _published(filters: GrantFilters) -> Select[*tuple[Any, ...]]:
+    paid = _paid_subquery()
+    query = (
+        select(
+            Award.bid_id, Award.amount_pence, Award.approved_at, Award.reasons, Award.public_summary,
+            Organisation.id.label("recipient_id"), Organisation.name.label("recipient"), Organisation.org_identifier,
+            Organisation.charity_number, Organisation.company_number, Organisation.postcode,
+            Organisation.district_code, Organisation.district_name,
+            Fund.id.label("fund_id"), Fund.name.label("fund"), Fund.description.label("fund_description"),
+            Bid.start_date.label("bid_start"), Bid.end_date.label("bid_end"), Bid.updated_at.label("bid_updated"),
+            GrantAgreement.status.label("agreement_status"), GrantAgreement.start_date, GrantAgreement.end_date,
+            GrantAgreement.repayment_due_pence, GrantAgreement.ended_at,
+            GrantAgreement.updated_at.label("agreement_updated"), paid.c.paid,
         )
-        for award in awards
-    ]
+        .join(Bid, Award.bid_id == Bid.id)
+        .join(Organisation, Award.organisation_id == Organisation.id)
+        .join(FundYear, Award.fund_year_id == FundYear.id)
+        .join(Fund, FundYear.fund_id == Fund.id)
+        .outerjoin(GrantAgreement, GrantAgreement.award_id == Award.id)
+        .outerjoin(paid, paid.c.agreement_id == GrantAgreement.id)
+    )
+    bounds = filters.bounds()
+    if bounds:
+        query = query.where(Award.approved_at >= bounds[0], Award.approved_at < bounds[1])
+    if filters.fund_id:
+        query = query.where(FundYear.fund_id == filters.fund_id)
+    return query
+
+
+def _grant(r: Any) -> PublishedGrant:
+    modified = [t for t in (r.approved_at, r.bid_updated, r.agreement_updated) if t is not None]
+    return PublishedGrant(
+        bid_id=r.bid_id, recipient=r.recipient, recipient_org_id=r.org_identifier or None,
+        charity_number=r.charity_number, company_number=r.company_number, postcode=r.postcode,
+        district_code=r.district_code, district_name=r.district_name, recipient_id=r.recipient_id,
+        fund_id=r.fund_id, fund=r.fund, fund_description=r.fund_description,
+        summary=r.public_summary, reasons=r.reasons, amount_pence=r.amount_pence, awarded_at=r.approved_at,
+        start_date=r.start_date or r.bid_start, end_date=r.end_date or r.bid_end,
+        agreement_status=r.agreement_status, paid_pence=int(r.paid or 0),
+        repayment_due_pence=r.repayment_due_pence if r.agreement_status == "terminated" else None,
+        ended_on=london_date(r.ended_at) if r.ended_at else None, last_modified=max(modified),
+    )
+
+
+def published_page(filters: GrantFilters, number: int) -> Page[PublishedGrant]:
+    """One page of published grants, newest award first: two statements."""
+    query = _published(filters).order_by(Award.approved_at.desc(), Award.id.desc())
+    page = page_of(query, number, PAGE_SIZE, scalars=False)
+    return Page([_grant(r) for r in page.items], page.number, page.size, page.total)
+
+
+def count_published(filters: GrantFilters) -> int:
+    return db.session.scalar(select(func.count()).select_from(_published(filters).subquery())) or 0
+
+
+def iter_published(filters: GrantFilters) -> Iterator[PublishedGrant]:
+    """Every published grant for the filters, oldest award first, fetched from the database in batches."""
+    query = _published(filters).order_by(Award.approved_at, Award.id).execution_options(yield_per=STREAM_BATCH)
+    for r in db.session.execute(query):
+        yield _grant(r)
+
+
+def published_grant(bid_id: int) -> tuple[PublishedGrant, PublishedConditions] | None:
+    """One published grant with its conditions, or None if there is no award for that bid."""
+    row = db.session.execute(
+        _published(GrantFilters()).add_columns(GrantAgreement.standard_conditions, GrantAgreement.special_conditions)
+        .where(Award.bid_id == bid_id)
+    ).first()
+    if row is None:
+        return None
+    if row.agreement_status in (None, "draft"):  # a draft's conditions are the OPCC's own until issued
+        return _grant(row), PublishedConditions("", "")
+    return _grant(row), PublishedConditions(row.standard_conditions, row.special_conditions)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of time a file covers (fits exports.workbook.PeriodLike)."""
+
+    label: str
+    start: date
+    end: date
+
+
+def award_span() -> Span | None:
+    """From the first award to the last, or None before any."""
+    first, last = db.session.execute(select(func.min(Award.approved_at), func.max(Award.approved_at))).one()
+    if first is None or last is None:
+        return None
+    return Span("All years", london_date(first), london_date(last))
+
+
+def award_years() -> list[int]:
+    """The financial years in which grants were awarded, newest first."""
+    span = award_span()
+    if span is None:
+        return []
+    first, last = span.start, span.end
+    return list(range(financial_year_start(last), financial_year_start(first) - 1, -1))

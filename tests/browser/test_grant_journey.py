@@ -248,7 +248,8 @@ def active_home_office_grant(live_server: Any, title: str) -> int:
             scores=dict.fromkeys(CRITERIA, 4), comments="", recommended_pence=12_000_00, conflict_of_interest=False,
             conflict_details="", organisation_checked=True, due_diligence_notes="Checked", fraud_risk="low",
             fraud_risk_reasons="Statutory partnership"), today) == {}
-        outcome, problems = decide_award(bid, officer, 12_000_00, "Lighting and gates cut burglary", today)
+        outcome, problems = decide_award(bid, officer, 12_000_00, "Lighting and gates cut burglary", today,
+                                         public_summary="Lighting and alley gates in Wisbech")
         assert outcome is not None, problems
         agreement, _ = prepare_agreement(award_for(bid), officer, AgreementTerms(
             today - timedelta(days=20), today + timedelta(days=100), ""))

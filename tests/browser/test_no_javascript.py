@@ -68,7 +68,8 @@ def draft_agreement(live_server, title: str) -> int:  # type: ignore[no-untyped-
             scores={key: 3 for key in CRITERIA}, comments="", recommended_pence=1_200_00, conflict_of_interest=False,
             conflict_details="", organisation_checked=True, due_diligence_notes="Checked", fraud_risk="low",
             fraud_risk_reasons="Known partner"), uk_today())
-        decide_award(bid, officer, 1_200_00, "Signs and cameras deter fly tipping", uk_today())
+        decide_award(bid, officer, 1_200_00, "Signs and cameras deter fly tipping", uk_today(),
+                     public_summary="Signs and cameras against fly tipping")
         agreement, _ = prepare_agreement(award_for(bid), officer, AgreementTerms(uk_today(), uk_today() + timedelta(days=90), ""))
         db.session.commit()
         agreement_id = agreement.id

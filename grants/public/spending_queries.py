@@ -1,0 +1,120 @@
+"""Grant payments over £500, item by item, as the commissioner publishes them.
+
+Elected Local Policing Bodies (Specified Information) Order 2011, Schedule 1 para 3(g): each item of spending
+over £500. Here that is each grant payment recorded as paid for more than £500: when it was paid, the payee
+organisation, the fund, the purpose as the OPCC published it (the award's public summary, never the bid's own
+text) and the amount. Nothing about a person: no user is read at all.
+
+Every query selects plain columns through joins, so a page costs the same few statements however many rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Unpack
+
+from sqlalchemy import ColumnElement, Select, and_, func, select
+
+from grants.core.dates import financial_year_bounds, financial_year_start
+from grants.core.extensions import db
+from grants.core.models import Award, Fund, FundYear, GrantAgreement, Organisation, Payment
+from grants.core.paging import Page, page_of
+
+# Payments of strictly more than this are published (£500.00 itself is not).
+THRESHOLD_PENCE = 500_00
+PAGE_SIZE = 50
+# The financial years anyone may ask for; others are no year at all.
+YEAR_RANGE = range(2000, 2100)
+# Months of a financial year in order: April to March.
+FINANCIAL_MONTHS = (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)
+STREAM_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class SpendingItem:
+    paid_on: date
+    payee: str
+    fund: str
+    purpose: str
+    amount_pence: int
+
+
+def month_start(year_start: int, month: int) -> date:
+    """The first day of a calendar month (1 to 12) of the financial year beginning in April `year_start`."""
+    return date(year_start if month >= 4 else year_start + 1, month, 1)
+
+
+def period_bounds(year_start: int, month: int | None = None) -> tuple[date, date]:
+    """First and last day of the financial year, or of one of its months."""
+    if month is None:
+        return financial_year_bounds(year_start)
+    first = month_start(year_start, month)
+    after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return first, after - timedelta(days=1)
+
+
+def months_of(year_start: int) -> list[date]:
+    """The first day of each month of a financial year, April to March."""
+    return [month_start(year_start, month) for month in FINANCIAL_MONTHS]
+
+
+def _published() -> ColumnElement[bool]:
+    """Paid, and for strictly more than £500."""
+    return and_(Payment.status == "paid", Payment.amount_pence > THRESHOLD_PENCE)
+
+
+def _spending(year_start: int, month: int | None = None) -> Select[Unpack[tuple[Any, ...]]]:
+    start, end = period_bounds(year_start, month)
+    return (
+        select(
+            Payment.paid_on, Organisation.name.label("payee"), Fund.name.label("fund"),
+            Award.public_summary.label("purpose"), Payment.amount_pence, Payment.id,
+        )
+        .select_from(Payment)
+        .join(GrantAgreement, Payment.agreement_id == GrantAgreement.id)
+        .join(Award, GrantAgreement.award_id == Award.id)
+        .join(Organisation, Award.organisation_id == Organisation.id)
+        .join(FundYear, Award.fund_year_id == FundYear.id)
+        .join(Fund, FundYear.fund_id == Fund.id)
+        .where(_published(), Payment.paid_on >= start, Payment.paid_on <= end)
+        .order_by(Payment.paid_on, Payment.id)
+    )
+
+
+def _item(row: Any) -> SpendingItem:
+    return SpendingItem(paid_on=row.paid_on, payee=row.payee, fund=row.fund, purpose=row.purpose or "",
+                        amount_pence=row.amount_pence)
+
+
+def spending_page(year_start: int, month: int | None, number: int, size: int = PAGE_SIZE) -> Page[SpendingItem]:
+    """One page of the payments over £500 paid in the year (or month), in date order: two statements."""
+    found = page_of(_spending(year_start, month), number, size, scalars=False)
+    return Page([_item(row) for row in found.items], found.number, found.size, found.total)
+
+
+def spending_total(year_start: int, month: int | None = None) -> int:
+    """The sum in pence of every payment over £500 paid in the year (or month): one statement."""
+    query = _spending(year_start, month).order_by(None).subquery()
+    return int(db.session.scalar(select(func.coalesce(func.sum(query.c.amount_pence), 0))) or 0)
+
+
+def spending_items(year_start: int) -> Iterator[SpendingItem]:
+    """Every payment over £500 paid in the financial year, in date order, fetched in batches as it is read."""
+    result = db.session.execute(_spending(year_start).execution_options(yield_per=STREAM_BATCH))
+    for row in result:
+        yield _item(row)
+
+
+def spending_years(today: date) -> list[int]:
+    """The financial years a visitor may choose, newest first: from the year of the first payment over £500 (or
+    the current year, if earlier) to the current year (or the year of the last, if later): one statement."""
+    first, last = db.session.execute(
+        select(func.min(Payment.paid_on), func.max(Payment.paid_on))
+        .where(_published())
+    ).one()
+    current = financial_year_start(today)
+    earliest = min(current, financial_year_start(first)) if first else current
+    latest = max(current, financial_year_start(last)) if last else current
+    return [year for year in range(latest, earliest - 1, -1) if year in YEAR_RANGE]
