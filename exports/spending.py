@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+from exports.threesixty_giving import OGL, OGL_NAME
 from exports.workbook import (
     DATE,
     MONEY,
@@ -28,8 +29,6 @@ from exports.workbook import (
 if TYPE_CHECKING:
     from grants.public.spending_queries import SpendingItem
 
-LICENCE = "Open Government Licence v3.0"
-LICENCE_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
 SHEET_TITLE = "Spending over £500"
 
 COLUMNS = [
@@ -81,6 +80,6 @@ def build_spending(rows: Iterable[SpendingItem], target: Target, *, period: Peri
                      "payment. Published under the Elected Local Policing Bodies (Specified Information) Order 2011, "
                      "Schedule 1 paragraph 3(g)."),
         period=period, made_by=publisher, made_at=made_at or datetime.now(UTC),
-        notes=(("Licence", f"{LICENCE}: {LICENCE_URL}"),),
+        notes=(("Licence", f"{OGL_NAME}: {OGL}"),),
     )
     return write_table_workbook(target, info, SHEET_TITLE, COLUMNS, rows)

@@ -260,6 +260,7 @@ def build_records(app: Flask) -> Records:
         records.ids[f"agreement_{status}"] = new_agreement(app, records, status=status)
     records.ids["agreement_other_active"] = new_agreement(app, records, org="other_applicant")
     records.ids["payment_scheduled"] = add_payment(app, records, records["agreement_active"])
+    records.ids["open_data_all_years"] = "all-years"  # the name of the published file of every grant
     submitted, due, *_ = returns_of(app, records, records["agreement_active"], submit_first=True)
     other_return = returns_of(app, records, records["agreement_other_active"])[0]
     records.ids.update(return_submitted=submitted, return_due=due, return_other=other_return,

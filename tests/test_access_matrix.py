@@ -85,6 +85,13 @@ ACCESS: dict[str, Access] = {
     "main.accessibility": rule(PUBLIC),
     "main.privacy": rule(PUBLIC),
     "public.grants_awarded": rule(PUBLIC),
+    # A bid is published once awarded; before that it is no one's business outside the OPCC and the bidder.
+    "public.grant": rule(PUBLIC, bid_id="other_approved", hidden={"bid_id": "own_submitted"}),
+    "public.threesixty_json": rule(PUBLIC, name="open_data_all_years"),
+    "public.threesixty_xlsx": rule(PUBLIC, name="open_data_all_years"),
+    "spending.index": rule(PUBLIC),
+    "spending.download_csv": rule(PUBLIC, year="this_year"),
+    "spending.download_xlsx": rule(PUBLIC, year="this_year"),
     "auth.sign_in": rule(PUBLIC, get={SIGNED_OUT: 200, **START}, post={SIGNED_OUT: 200, **START}),
     "auth.forgot_password": rule(PUBLIC, post=200, data={"email": "nobody@example.invalid"}),
     "auth.reset_password": rule(PUBLIC, post=200, token="reset_token"),
@@ -137,7 +144,6 @@ ACCESS: dict[str, Access] = {
     "finance.grants_register": rule(STAFF, query=EXPORT),
     "finance.government_return": rule(STAFF, query={**EXPORT, "source": "moj"}),
     "finance.payments": rule(STAFF, query=EXPORT),
-    "finance.threesixty_giving": rule(STAFF, query=EXPORT),
     # Administration.
     "admin.index": rule(ADMIN),
     "admin.funds": rule(ADMIN),

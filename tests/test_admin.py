@@ -904,12 +904,33 @@ def test_create_and_edit_an_organisation(as_role, world: World) -> None:
                                "active": {"from": True, "to": False}}
 
 
-@pytest.mark.parametrize("identifier", ["GB-CHC-1234567", "GB-COH-01234567", "GB-LAE-CAB", "360G-opcccambs-FCSP",
-                                        "XI-PB-123456"])
-def test_org_identifier_accepts_org_id_codes(as_role, world: World, identifier: str) -> None:
-    response = as_role("admin").post("/admin/organisations/new", data=org_form(org_identifier=identifier))
+@pytest.mark.parametrize(("typed", "kept"), [
+    ("GB-CHC-1234567", "GB-CHC-1234567"), ("GB-COH-01234567", "GB-COH-01234567"), ("GB-LAE-CAB", "GB-LAE-CAB"),
+    ("360G-opcccambs-FCSP", "360G-opcccambs-FCSP"), ("XI-PB-123456", "XI-PB-123456"),
+    # List codes with underscores or three parts, which a pattern of letters and two parts refused.
+    ("AE-RK_CR-12345", "AE-RK_CR-12345"), ("CN-11-CR-91110000", "CN-11-CR-91110000"),
+    ("us-ca_cr-C0806592", "US-CA_CR-C0806592"), (" gb-chc-123 4567 ", "GB-CHC-1234567"),
+])
+def test_org_identifier_accepts_every_org_id_guide_list(as_role, world: World, typed: str, kept: str) -> None:
+    response = as_role("admin").post("/admin/organisations/new", data=org_form(org_identifier=typed))
     assert response.status_code == 302
-    assert db.session.scalar(select(Organisation.org_identifier).where(Organisation.name == org_form()["name"])) == identifier
+    assert db.session.scalar(select(Organisation.org_identifier).where(Organisation.name == org_form()["name"])) == kept
+
+
+def test_registration_details_are_kept_as_registers_write_them(as_role, world: World) -> None:
+    response = as_role("admin").post("/admin/organisations/new", data=org_form(
+        charity_number=" 1234567 ", company_number="1234567", postcode="pe158nq", district_code="e07000010",
+        district_name="Fenland"))
+    assert response.status_code == 302
+    org = db.session.scalar(select(Organisation).where(Organisation.name == org_form()["name"]))
+    assert (org.charity_number, org.company_number, org.postcode, org.district_code, org.district_name) == (
+        "1234567", "01234567", "PE15 8NQ", "E07000010", "Fenland")
+    [created] = events("organisation.created")
+    assert "PE15 8NQ" in str(created.details)
+
+
+UNKNOWN_LIST = ("Enter an identifier that starts with the code of a list on org-id.guide, like GB-LAE-CAB, "
+                "GB-CHC-1234567 or GB-COH-01234567")
 
 
 @pytest.mark.parametrize(
@@ -919,10 +940,22 @@ def test_org_identifier_accepts_org_id_codes(as_role, world: World, identifier: 
         ({"name": "fenland csp"}, "name", "There is already an organisation called fenland csp"),
         ({"org_type": None}, "org_type", "Select the type of organisation"),
         ({"org_type": "council"}, "org_type", "Select the type of organisation"),
-        ({"org_identifier": "1234567"}, "org_identifier", rules.ORG_ID_PROBLEM),
-        ({"org_identifier": "GB-CHC"}, "org_identifier", rules.ORG_ID_PROBLEM),
-        ({"org_identifier": "Fenland council"}, "org_identifier", rules.ORG_ID_PROBLEM),
-        ({"org_identifier": "GB-CHC-<script>"}, "org_identifier", rules.ORG_ID_PROBLEM),
+        ({"org_identifier": "1234567"}, "org_identifier", UNKNOWN_LIST),
+        ({"org_identifier": "GB-CHC"}, "org_identifier", UNKNOWN_LIST),
+        ({"org_identifier": "Fenland council"}, "org_identifier", UNKNOWN_LIST),
+        ({"org_identifier": "GB-CHC-<script>"}, "org_identifier", UNKNOWN_LIST),
+        ({"org_identifier": "GB-MADEUP-123"}, "org_identifier", UNKNOWN_LIST),
+        ({"org_identifier": "XI-GRID-grid.5335.0"}, "org_identifier",
+         "XI-GRID is a withdrawn list on org-id.guide: use the organisation's identifier on a current list"),
+        ({"charity_number": "12345"}, "charity_number",
+         "Enter the charity number as the register writes it, like 1234567, SC012345 or NIC100002"),
+        ({"company_number": "AB-1"}, "company_number",
+         "Enter the company number as Companies House writes it, like 01234567 or SC123456"),
+        ({"postcode": "PE15"}, "postcode", "Enter a real postcode, like PE15 8NQ"),
+        ({"district_code": "E0700001", "district_name": "Fenland"}, "district_code",
+         "Enter the district's ONS code: a letter and 8 digits, like E07000010"),
+        ({"district_code": "E07000010"}, "district_name", "Enter the name of the district"),
+        ({"district_name": "Fenland"}, "district_code", "Enter the district's ONS code, like E07000010"),
     ],
 )
 def test_organisation_validation(as_role, world: World, overrides: dict[str, Any], field: str, message: str) -> None:

@@ -50,10 +50,11 @@ def assessment_form(bid: Bid, **overrides: Any) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
 
 
-def award_form(bid: Bid, amount_pence: int | str, reasons: str = "Street lighting deters burglary on the paths") -> dict[str, str]:
+def award_form(bid: Bid, amount_pence: int | str, reasons: str = "Street lighting deters burglary on the paths",
+               public_summary: str = "Street lighting on two footpaths in Cambridge") -> dict[str, str]:
     amount = amount_pence if isinstance(amount_pence, str) else money_input_value(amount_pence)
     return {"version": str(fresh(bid).version), "amount_pence": amount, "reasons": reasons,
-            "public_summary": "Street lighting on two footpaths in Cambridge"}
+            "public_summary": public_summary}
 
 
 def assess(client: FlaskClient, bid: Bid, **overrides: Any) -> Any:

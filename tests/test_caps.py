@@ -22,7 +22,7 @@ def _award(world: World, amount: int) -> None:
     db.session.add(bid)
     db.session.flush()
     db.session.add(Award(bid_id=bid.id, fund_year_id=world.scf_year.id, organisation_id=world.csp.id,
-                         amount_pence=amount, reasons="r", approved_by_id=world.user("officer").id))
+                         amount_pence=amount, reasons="r", public_summary="s", approved_by_id=world.user("officer").id))
     db.session.flush()
 
 

@@ -24,7 +24,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from exports.government_return import build_government_return
 from exports.grants_register import build_grants_register
 from exports.payments import build_payments
-from exports.threesixty_giving import build_360giving
+from exports.threesixty_giving import Publisher, build_360giving
 from exports.workbook import MONEY_FORMAT, safe_text
 from grants.core.dates import financial_year_bounds, period_named, whole_year
 from grants.core.extensions import db
@@ -44,6 +44,7 @@ from grants.core.models import (
 )
 from grants.finance import reports
 from grants.finance.government import government_return
+from grants.public.queries import GrantFilters, iter_published
 from tests.conftest import World
 
 YEAR = 2025  # a fixed past financial year, 2025-26, so the period edges below never move
@@ -88,7 +89,7 @@ class Grants:
         for position, pence in enumerate(requested or (amount,)):
             db.session.add(BudgetLine(bid_id=bid.id, position=position, item=f"Item {position}", amount_pence=pence))
         award = Award(bid_id=bid.id, fund_year_id=fund_year.id, organisation_id=org.id, amount_pence=amount,
-                      reasons="Fewer thefts", approved_by_id=self.world.user("approver").id, approved_at=approved_at)
+                      reasons="Fewer thefts", public_summary=bid.title, approved_by_id=self.world.user("approver").id, approved_at=approved_at)
         db.session.add(award)
         db.session.flush()
         self.awards[key] = award
@@ -506,14 +507,17 @@ THREESIXTY_TITLES = [
 ]
 
 
+PUBLISHER = Publisher(prefix=PREFIX, org_id="GB-PFA-CAMBS", name="OPCC for Cambridgeshire and Peterborough",
+                      website="https://opcc.example", grant_url=lambda bid_id: f"https://opcc.example/g/{bid_id}",
+                      programme_url=lambda fund_id: f"https://opcc.example/f/{fund_id}")
+
+
 def test_360giving_workbook(grants: Grants) -> None:
     out = io.BytesIO()
-    rows = reports.grants_register(YEAR, PREFIX)
-    count = build_360giving(rows, out, period=whole_year(YEAR), grant_id_prefix=PREFIX,
-                            funding_org_id="GB-PFA-CAMBS", funding_org_name="OPCC for Cambridgeshire and Peterborough",
-                            made_by="Finance Person", made_at=MADE_AT)
+    rows = list(iter_published(GrantFilters(year=YEAR)))
+    count = build_360giving(rows, out, period=whole_year(YEAR), publisher=PUBLISHER, made_at=MADE_AT)
     data = out.getvalue()
-    book = assert_well_formed(data, "grants", ["Amount Awarded", "Amount Applied For"],
+    book = assert_well_formed(data, "grants", ["Amount Awarded", "Amount Disbursed"],
                               ["Award Date", "Planned Dates:Start Date", "Planned Dates:End Date"])
     ws = book["grants"]
     header = [c.value for c in ws[1]]
@@ -535,9 +539,10 @@ def test_360giving_workbook(grants: Grants) -> None:
     assert by_org["Huntingdonshire CSP"] == f"{PREFIX}-ORG-{grants.orgs['hunts'].id}"
     assert by_org["'" + HOSTILE_NAMES[0]] == f"{PREFIX}-ORG-{grants.orgs['hostile0'].id}"
     hostile = next(g for g in grants_out if g["Recipient Org:Name"] == "'" + HOSTILE_NAMES[0])
-    assert hostile["Description"] == "'" + HOSTILE_NAMES[0]  # control characters gone, then neutralised
+    assert hostile["Title"] == "'" + HOSTILE_NAMES[0]  # a would-be formula, neutralised
+    assert HOSTILE_NAMES[0] not in [g["Description"] for g in grants_out]
     bikes = next(g for g in grants_out if g["Title"] == "Cycle marking")
-    assert bikes["Amount Awarded"] == 4000 and bikes["Amount Applied For"] == pytest.approx(4500.5)
+    assert bikes["Amount Awarded"] == 4000 and bikes["Data Source"] == f"https://opcc.example/g/{grants.awards['bikes'].bid_id}"
     assert bikes["Award Date"] == datetime(2025, 5, 20)
 
 

@@ -18,13 +18,12 @@ from grants.core.dates import today as uk_today
 from grants.core.extensions import db
 from grants.core.models import AuditEvent
 from tests.conftest import World, error_messages, field_error, page
-from tests.test_exports import YEAR, Grants, data_rows, make_grants, table
+from tests.test_exports import YEAR, Grants, data_rows, make_grants
 
 DOWNLOADS = {
     "grants-register": "/finance/exports/grants-register.xlsx?year=2025",
     "government-return": "/finance/exports/government-return.xlsx?year=2025&period=H1&source=moj",
     "payments": "/finance/exports/payments.xlsx?year=2025&period=Q2",
-    "360giving": "/finance/exports/360giving.xlsx?year=2025",
 }
 STAFF = ("finance", "officer", "approver", "admin")
 
@@ -62,8 +61,7 @@ def test_staff_see_the_finance_page(as_role: Any, grants: Grants, role: str) -> 
     soup = page(response)
     assert soup.h1.get_text(strip=True) == "Finance and exports"
     for name in DOWNLOADS:
-        key = "threesixty-giving" if name == "360giving" else name
-        form = soup.select_one(f'[data-testid="export-{key}"] form')
+        form = soup.select_one(f'[data-testid="export-{name}"] form')
         assert form["method"] == "get" and form["action"].endswith(f"/finance/exports/{name}.xlsx")
     # Every select has a label; the CSP forbids inline script and style.
     for select_ in soup.select("select"):
@@ -87,7 +85,6 @@ def test_staff_can_download(as_role: Any, grants: Grants, role: str) -> None:
     ("grants-register", "grants-register-2025-26.xlsx", "Grants", "2025-26"),
     ("government-return", "government-return-moj-2025-26-H1.xlsx", "Grants", "2025-26 H1"),
     ("payments", "payments-2025-26-Q2.xlsx", "Payments", "2025-26 Q2"),
-    ("360giving", "360giving-2025-26.xlsx", "grants", "2025-26"),
 ])
 def test_download_is_a_spreadsheet_and_is_recorded(as_role: Any, grants: Grants, name: str, filename: str,
                                                    sheet: str, period: str) -> None:
@@ -111,12 +108,9 @@ def test_download_is_a_spreadsheet_and_is_recorded(as_role: Any, grants: Grants,
     assert event.details["rows"] == len(rows)
 
 
-def test_360giving_download_uses_the_configured_prefix(app: Flask, as_role: Any, grants: Grants) -> None:
-    response = as_role("finance").get(DOWNLOADS["360giving"])
-    rows = table(load_workbook(io.BytesIO(response.data))["grants"])
-    prefix = app.config["GRANT_ID_PREFIX"]
-    assert all(r["Identifier"].startswith(f"{prefix}-BID-") for r in rows)
-    assert {r["Funding Org:Identifier"] for r in rows} == {app.config["PUBLISHER_ORG_ID"]}
+def test_the_finance_page_points_to_the_published_open_data(as_role: Any, grants: Grants) -> None:
+    soup = page(as_role("finance").get("/finance/"))
+    assert soup.find("a", href="/grants-awarded#open-data") is not None
 
 
 def test_government_return_download_for_the_home_office(as_role: Any, grants: Grants) -> None:
@@ -138,7 +132,7 @@ def test_government_return_download_for_the_home_office(as_role: Any, grants: Gr
      "Choose a financial year from the list"),
     ("/finance/exports/payments.xlsx?year=2025&period=Q9", "payments-period", "Choose a period from the list"),
     ("/finance/exports/payments.xlsx?year=2025&period=", "payments-period", "Choose a period"),
-    ("/finance/exports/360giving.xlsx?year=99999999999999999999999", "threesixty-giving-year",
+    ("/finance/exports/payments.xlsx?year=99999999999999999999999&period=Q1", "payments-year",
      "Choose a financial year from the list"),
     ("/finance/exports/government-return.xlsx?year=2025&period=H1", "government-return-source",
      "Choose who the return is for"),
@@ -226,7 +220,7 @@ def test_export_command_writes_the_file(app: Flask, grants: Grants, tmp_path: Pa
     assert event is not None and event.details["export"] == "government-return"
 
 
-@pytest.mark.parametrize("name", ["grants-register", "payments", "360giving"])
+@pytest.mark.parametrize("name", ["grants-register", "payments"])
 def test_export_command_for_each_export(app: Flask, grants: Grants, tmp_path: Path, name: str) -> None:
     target = tmp_path / f"{name}.xlsx"
     result = app.test_cli_runner().invoke(args=["export", name, "--year", "2025", "--output", str(target)])

@@ -148,8 +148,13 @@ def fund_year_fields() -> st.SearchStrategy[dict[str, Any]]:
 
 def organisation_fields(**more: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
     return form(name=text(), org_type=choice("csp", "opcc", "other"),
-                org_identifier=st.one_of(st.sampled_from(["GB-LAE-CAB", "360G-opcccambs-X", "gb-chc-1"]), text()),
-                **more)
+                org_identifier=st.one_of(st.sampled_from(["GB-LAE-CAB", "360G-opcccambs-X", "gb-chc-1",
+                                                          "CN-11-CR-1", "XI-GRID-x"]), text()),
+                charity_number=st.one_of(st.sampled_from(["1234567", "SC012345", "12"]), text()),
+                company_number=st.one_of(st.sampled_from(["1234567", "SC123456"]), text()),
+                postcode=st.one_of(st.sampled_from(["pe158nq", "PE15 8NQ", "PE15"]), text()),
+                district_code=st.one_of(st.sampled_from(["E07000010", "e07000010", "X1"]), text()),
+                district_name=text(), **more)
 
 
 def email() -> st.SearchStrategy[str]:
@@ -283,9 +288,11 @@ FORMS = [
          examples=20),
     Form("assessment.reject", "officer", lambda: form(version=version(), reasons=text()),
          prepare=fresh_bid("submitted"), shows=bid_pages, examples=20),
-    Form("assessment.award", "officer", lambda: form(version=version(), amount_pence=money(), reasons=text()),
+    Form("assessment.award", "officer", lambda: form(version=version(), amount_pence=money(), reasons=text(),
+                                                     public_summary=text()),
          prepare=fresh_bid("in_review"), shows=bid_pages),
-    Form("assessment.award", "approver", lambda: form(version=version(), amount_pence=money(), reasons=text()),
+    Form("assessment.award", "approver", lambda: form(version=version(), amount_pence=money(), reasons=text(),
+                                                      public_summary=text()),
          prepare=fresh_bid("recommended"), shows=bid_pages, examples=15),
     # Agreements and payments.
     Form("agreements.prepare", "officer", agreement_fields, prepare=fresh_bid("approved"), shows=bid_pages,
@@ -374,7 +381,10 @@ FORMS = [
     Form("finance.grants_register", "finance", export_query, method="GET", examples=15),
     Form("finance.government_return", "finance", export_query, method="GET", examples=15),
     Form("finance.payments", "finance", export_query, method="GET", examples=10),
-    Form("finance.threesixty_giving", "finance", export_query, method="GET", examples=10),
+    Form("public.grants_awarded", None, lambda: form(year=number(), month=number(), fund=number(), page=number()),
+         method="GET", examples=15),
+    Form("spending.index", None, lambda: form(year=number(), month=number(), page=number()), method="GET",
+         examples=15),
 ]
 # The record whose version a form carries, by the URL parameter that names it.
 VERSIONED = {"bid_id": Bid, "agreement_id": GrantAgreement, "payment_id": Payment, "return_id": MonitoringReturn}
@@ -533,8 +543,10 @@ def test_planted_markup_is_shown_escaped(fuzz_app: Flask, records: Records) -> N
     shows("applicant", "bids.view", ["no"], bid_id=rejected)
 
     awarded = new_bid(fuzz_app, records, status="in_review")
-    post("officer", "assessment.award", {"amount_pence": "1000", "reasons": mark("because")}, bid_id=awarded)
-    shows(None, "public.grants_awarded", ["because"])
+    post("officer", "assessment.award", {"amount_pence": "1000", "reasons": mark("because"),
+                                         "public_summary": mark("summary")}, bid_id=awarded)
+    shows(None, "public.grants_awarded", ["summary"])
+    shows(None, "public.grant", ["because", "summary"], bid_id=awarded)
     shows("applicant", "bids.view", ["because"], bid_id=awarded)
 
     # The award's agreement, its payments and its monitoring returns.

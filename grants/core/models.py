@@ -385,7 +385,7 @@ class Award(Model):
     # (Specified Information Order 2011, Schedule para 3(f)); published as written.
     reasons: Mapped[str] = mapped_column(Text)
     # What the grant is for, in the OPCC's words, as published (the applicant's own text is not).
-    public_summary: Mapped[str] = mapped_column(Text, default="")
+    public_summary: Mapped[str] = mapped_column(Text)
     recommended_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     approved_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     approved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -11,14 +11,14 @@ from collections.abc import Mapping
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, send_file, stream_with_context
 
-from exports.spending import LICENCE, LICENCE_URL, build_spending, spending_csv
+from exports.spending import build_spending, spending_csv
+from exports.threesixty_giving import OGL, OGL_NAME
 from exports.workbook import SPREADSHEET_MIME
 from grants.core import dates
-from grants.core.dates import financial_year_label, financial_year_start, whole_year
+from grants.core.dates import financial_year_label, financial_year_start, format_month, whole_year
 from grants.core.paging import page_number
 from grants.public.spending_queries import (
     PAGE_SIZE,
-    THRESHOLD_PENCE,
     YEAR_RANGE,
     months_of,
     spending_items,
@@ -61,14 +61,14 @@ def index() -> str:
         years = sorted({*years, year}, reverse=True)
     found = spending_page(year, month, page_number(request.args), PAGE_SIZE)
     months = months_of(year)
-    month_name = next((f"{first:%B %Y}" for first in months if first.month == month), None)
+    month_name = next((format_month(first) for first in months if first.month == month), None)
     return render_template(
         "public/spending.html", page=found, total=spending_total(year, month), year=year, month=month,
         year_label=financial_year_label(year), month_name=month_name,
         year_options=[(y, financial_year_label(y)) for y in years],
-        month_options=[(first.month, f"{first:%B %Y}") for first in months],
+        month_options=[(first.month, format_month(first)) for first in months],
         page_args={"year": year, **({"month": month} if month else {})},
-        threshold=THRESHOLD_PENCE, licence=LICENCE, licence_url=LICENCE_URL,
+        licence=(OGL_NAME, OGL),
     )
 
 

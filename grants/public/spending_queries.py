@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, select
 
@@ -34,6 +34,7 @@ STREAM_BATCH = 1000
 
 @dataclass(frozen=True)
 class SpendingItem:
+    bid_id: int  # the grant's public page is /grants-awarded/<bid_id>
     paid_on: date
     payee: str
     fund: str
@@ -65,12 +66,12 @@ def _published() -> ColumnElement[bool]:
     return and_(Payment.status == "paid", Payment.amount_pence > THRESHOLD_PENCE)
 
 
-def _spending(year_start: int, month: int | None = None) -> Select[Unpack[tuple[Any, ...]]]:
+def _spending(year_start: int, month: int | None = None) -> Select[*tuple[Any, ...]]:
     start, end = period_bounds(year_start, month)
     return (
         select(
             Payment.paid_on, Organisation.name.label("payee"), Fund.name.label("fund"),
-            Award.public_summary.label("purpose"), Payment.amount_pence, Payment.id,
+            Award.public_summary.label("purpose"), Payment.amount_pence, Award.bid_id, Payment.id,
         )
         .select_from(Payment)
         .join(GrantAgreement, Payment.agreement_id == GrantAgreement.id)
@@ -84,8 +85,8 @@ def _spending(year_start: int, month: int | None = None) -> Select[Unpack[tuple[
 
 
 def _item(row: Any) -> SpendingItem:
-    return SpendingItem(paid_on=row.paid_on, payee=row.payee, fund=row.fund, purpose=row.purpose or "",
-                        amount_pence=row.amount_pence)
+    return SpendingItem(bid_id=row.bid_id, paid_on=row.paid_on, payee=row.payee, fund=row.fund,
+                        purpose=row.purpose or "", amount_pence=row.amount_pence)
 
 
 def spending_page(year_start: int, month: int | None, number: int, size: int = PAGE_SIZE) -> Page[SpendingItem]:
