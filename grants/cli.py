@@ -17,7 +17,7 @@ from grants.core.backup import register_backup_command
 from grants.core.dates import today
 from grants.core.extensions import db
 from grants.core.models import ROLES, Organisation, User
-from grants.core.orgid import ORG_ID_GUIDE_DOWNLOAD, PREFIXES_FILE, prefixes_document, save_prefixes
+from grants.core.orgid import ORG_ID_GUIDE_DOWNLOAD, prefixes_document, save_prefixes
 from grants.core.passwords import hash_password, password_problem
 from grants.finance.cli import export_command
 from grants.monitoring.cli import load_measures_command, send_reminders_command
@@ -38,8 +38,7 @@ def refresh_org_id_prefixes(source: str) -> None:
         document = prefixes_document(download, source, today())
     except (OSError, ValueError, KeyError) as error:
         raise click.ClickException(f"Could not read the org-id.guide list from {source}: {error}") from error
-    save_prefixes(document)
-    click.echo(f"{len(document['prefixes'])} prefixes saved to {PREFIXES_FILE}")
+    click.echo(f"{len(document['prefixes'])} prefixes saved to {save_prefixes(document)}")
 
 
 def register_commands(app: Flask) -> None:

@@ -119,7 +119,8 @@ def test_concurrent_approvals_never_overspend_and_every_refusal_says_why(
     officers = [world.user("officer"), make_user("officer3@opcc.example", "officer", world.opcc)]
     db.session.commit()
     cookies = [signed_in_cookie(server, officer.email) for officer in officers]
-    forms = {bid.id: {"version": str(bid.version), "amount_pence": "1000", "reasons": f"Reasons for {bid.reference}"}
+    forms = {bid.id: {"version": str(bid.version), "amount_pence": "1000", "reasons": f"Reasons for {bid.reference}",
+                      "public_summary": "Summary"}
              for bid in bids}
 
     answers = fire(server, [(bid.id, forms[bid.id], cookies[n % len(cookies)]) for n, bid in enumerate(bids)])
@@ -150,7 +151,7 @@ def test_simultaneous_decisions_on_one_bid_make_one_award(app: Flask, world: Wor
     [bid] = assessed_bids(world, count=1)
     officers = [world.user("officer"), world.user("officer2")]
     cookies = [signed_in_cookie(server, officer.email) for officer in officers]
-    form = {"version": str(bid.version), "amount_pence": "1000", "reasons": "Reasons"}
+    form = {"version": str(bid.version), "amount_pence": "1000", "reasons": "Reasons", "public_summary": "Summary"}
     answers = fire(server, [(bid.id, form, cookies[n % 2]) for n in range(10)])
 
     db.session.expire_all()

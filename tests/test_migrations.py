@@ -227,7 +227,8 @@ def test_comparison_notices_a_difference(app: Flask, empty_database: str) -> Non
 
 def test_monitoring_answers_are_kept_when_returns_gain_measures(app: Flask, empty_database: str) -> None:
     """0003 replaced a return's free-text outputs and outcomes and its two figures with outcome measures and
-    spend lines: what grantees had written is kept in the progress text, and each return gets its period."""
+    spend lines: what grantees had written is kept in the progress text, and each return gets its period. 0004
+    gave awards a published summary."""
     upgrade(app, "0002")
     rows = {
         "organisation": {"id": 1, "name": "Fenland CSP", "org_type": "csp", "active": True, "created_at": NOW},
@@ -277,6 +278,7 @@ def test_monitoring_answers_are_kept_when_returns_gain_measures(app: Flask, empt
                                     "ORDER BY id")).all()
         frequencies = dict(conn.execute(text("SELECT name, reporting_frequency FROM fund")).all())
         kinds = conn.execute(text("SELECT kind FROM budget_line")).scalars().all()
+        summaries = conn.execute(text("SELECT public_summary FROM award")).scalars().all()
     engine.dispose()
     assert [(r.id, r.period_name, r.submission_count, r.status) for r in returns] == [
         (1, "H1", 1, "accepted"), (2, "H2", 0, "due")]
@@ -285,4 +287,5 @@ def test_monitoring_answers_are_kept_when_returns_gain_measures(app: Flask, empt
     assert returns[1].progress == ""
     assert frequencies == {"Safer Streets": "quarterly", "Victims": "half_yearly"}
     assert kinds == ["revenue"]
+    assert summaries == ["T"]  # 0004: an award made before summaries is published under its bid's title
     assert_schema_matches_models(app, empty_database)

@@ -17,7 +17,7 @@ from grants.bids.rules import start_bid
 from grants.core.dates import financial_year_label, financial_year_start
 from grants.core.dates import today as uk_today
 from grants.core.extensions import db
-from grants.core.models import Award, Bid, GrantAgreement, Organisation, User
+from grants.core.models import Award, Bid, Organisation, User
 from grants.demo import USERS, seed_demo
 from grants.public.queries import PAGE_SIZE
 from tests.conftest import World, field_error, page

@@ -64,6 +64,29 @@ def financial_year_bounds(year_start: int) -> tuple[date, date]:
     return date(year_start, 4, 1), date(year_start + 1, 3, 31)
 
 
+# Months of a financial year in order: April to March.
+FINANCIAL_MONTHS = (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)
+
+
+def month_start(year_start: int, month: int) -> date:
+    """The first day of a calendar month (1 to 12) of the financial year beginning in April `year_start`."""
+    return date(year_start if month >= 4 else year_start + 1, month, 1)
+
+
+def months_of(year_start: int) -> list[date]:
+    """The first day of each month of a financial year, April to March."""
+    return [month_start(year_start, month) for month in FINANCIAL_MONTHS]
+
+
+def period_bounds(year_start: int, month: int | None = None) -> tuple[date, date]:
+    """First and last day of the financial year, or of one of its months."""
+    if month is None:
+        return financial_year_bounds(year_start)
+    first = month_start(year_start, month)
+    after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return first, after - timedelta(days=1)
+
+
 @dataclass(frozen=True)
 class Period:
     """A reporting period inside one financial year: a half (H1, H2), a quarter (Q1 to Q4) or the whole year."""

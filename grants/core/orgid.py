@@ -98,6 +98,7 @@ def prefixes_document(download: Mapping[str, Any], source: str, retrieved: date)
             "retrieved": retrieved.isoformat(), "refresh": "flask refresh-org-id-prefixes", "prefixes": prefixes}
 
 
-def save_prefixes(document: Mapping[str, Any], path: Path = PREFIXES_FILE) -> None:
-    path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+def save_prefixes(document: Mapping[str, Any]) -> Path:
+    PREFIXES_FILE.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     _prefixes.cache_clear()
+    return PREFIXES_FILE

@@ -8,7 +8,6 @@ function runs a fixed number of statements whatever the number of grants.
 
 from __future__ import annotations
 
-from calendar import monthrange
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,7 +16,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 
 from grants.agreements.lifecycle import AGREEMENT
-from grants.core.dates import financial_year_bounds, financial_year_start, london_date, utc_bounds
+from grants.core.dates import financial_year_start, london_date, period_bounds, utc_bounds
 from grants.core.extensions import db
 from grants.core.models import Award, Bid, Fund, FundYear, GrantAgreement, Organisation, Payment
 from grants.core.paging import Page, page_of
@@ -87,12 +86,7 @@ class GrantFilters:
     def bounds(self) -> tuple[datetime, datetime] | None:
         if self.year is None:
             return None
-        start, end = financial_year_bounds(self.year)
-        if self.month is not None:
-            calendar_year = self.year if self.month >= 4 else self.year + 1
-            start = date(calendar_year, self.month, 1)
-            end = date(calendar_year, self.month, monthrange(calendar_year, self.month)[1])
-        return utc_bounds(start, end)
+        return utc_bounds(*period_bounds(self.year, self.month))
 
 
 def _paid_subquery() -> Any:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from exports.threesixty_giving import OGL, OGL_NAME, PackageInfo, build_360giving, json_package
 from exports.workbook import SPREADSHEET_MIME, PeriodLike
-from grants.core.dates import financial_year_label, whole_year
+from grants.core.dates import FINANCIAL_MONTHS, financial_year_label, whole_year
 from grants.core.extensions import db
 from grants.core.models import Fund
 from grants.core.paging import page_number
@@ -29,7 +29,7 @@ from grants.public.queries import (
 
 bp = Blueprint("public", __name__)
 
-MONTHS = [(m, datetime(2000, m, 1).strftime("%B")) for m in (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)]
+MONTHS = [(m, datetime(2000, m, 1).strftime("%B")) for m in FINANCIAL_MONTHS]
 ALL_YEARS = "all-years"
 _YEAR_NAME = re.compile(r"^(\d{4})-(\d{2})$")
 

@@ -15,12 +15,11 @@ from exports.spending import build_spending, spending_csv
 from exports.threesixty_giving import OGL, OGL_NAME
 from exports.workbook import SPREADSHEET_MIME
 from grants.core import dates
-from grants.core.dates import financial_year_label, financial_year_start, format_month, whole_year
+from grants.core.dates import financial_year_label, financial_year_start, format_month, months_of, whole_year
 from grants.core.paging import page_number
 from grants.public.spending_queries import (
     PAGE_SIZE,
     YEAR_RANGE,
-    months_of,
     spending_items,
     spending_page,
     spending_total,

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, select
 
-from grants.core.dates import financial_year_bounds, financial_year_start
+from grants.core.dates import financial_year_start, period_bounds
 from grants.core.extensions import db
 from grants.core.models import Award, Fund, FundYear, GrantAgreement, Organisation, Payment
 from grants.core.paging import Page, page_of
@@ -27,8 +27,6 @@ THRESHOLD_PENCE = 500_00
 PAGE_SIZE = 50
 # The financial years anyone may ask for; others are no year at all.
 YEAR_RANGE = range(2000, 2100)
-# Months of a financial year in order: April to March.
-FINANCIAL_MONTHS = (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)
 STREAM_BATCH = 1000
 
 
@@ -40,25 +38,6 @@ class SpendingItem:
     fund: str
     purpose: str
     amount_pence: int
-
-
-def month_start(year_start: int, month: int) -> date:
-    """The first day of a calendar month (1 to 12) of the financial year beginning in April `year_start`."""
-    return date(year_start if month >= 4 else year_start + 1, month, 1)
-
-
-def period_bounds(year_start: int, month: int | None = None) -> tuple[date, date]:
-    """First and last day of the financial year, or of one of its months."""
-    if month is None:
-        return financial_year_bounds(year_start)
-    first = month_start(year_start, month)
-    after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    return first, after - timedelta(days=1)
-
-
-def months_of(year_start: int) -> list[date]:
-    """The first day of each month of a financial year, April to March."""
-    return [month_start(year_start, month) for month in FINANCIAL_MONTHS]
 
 
 def _published() -> ColumnElement[bool]:

@@ -118,8 +118,8 @@ def browser() -> Iterator[Any]:
 
 
 def new_context(browser: Any, live_server: LiveServer, **options: Any) -> Any:
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900},
-                                  locale="en-GB", timezone_id="Europe/London", **options)
+    options = {"viewport": {"width": 1280, "height": 900}, **options}
+    context = browser.new_context(base_url=live_server.url, locale="en-GB", timezone_id="Europe/London", **options)
     context.set_default_timeout(TIMEOUT_MS)
     return context
 

@@ -20,7 +20,16 @@ from grants.core.dates import today as uk_today
 from grants.core.extensions import db
 from grants.core.models import Fund, FundYear, MonitoringReturn, User
 from tests.browser.conftest import (
-    APPLICANT, APPROVER, OFFICER, assert_accessible, error_summary, fill_date, sign_in, sign_out, unique)
+    APPLICANT,
+    APPROVER,
+    OFFICER,
+    assert_accessible,
+    error_summary,
+    fill_date,
+    sign_in,
+    sign_out,
+    unique,
+)
 from tests.conftest import make_submitted_bid
 
 pytestmark = pytest.mark.browser
