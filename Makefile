@@ -6,7 +6,7 @@ export FLASK_APP := wsgi.py
 # Tests run in parallel on both cores.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: help run install install-dev frontend db demo test lint test-postgres bench serve clean
+.PHONY: help run install install-dev frontend db demo test lint test-postgres bench bench-scale serve clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ test-postgres: install-dev ## Run the whole test suite on a throwaway PostgreSQL
 
 bench: install-dev ## Run the benchmarks
 	$(BIN)/python -m bench
+
+bench-scale: install-dev ## National-scale pages and exports on SQLite and PostgreSQL (BENCH_BIDS=50000)
+	$(BIN)/python -m bench.scale
 
 clean: ## Remove the virtualenv, node_modules and built assets
 	rm -rf $(VENV) frontend/node_modules grants/static

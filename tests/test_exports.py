@@ -384,7 +384,7 @@ def test_register_query_count_does_not_grow_with_grants(grants: Grants, app: Any
 
     event.listen(db.engine, "before_cursor_execute", count)
     try:
-        rows = reports.grants_register(YEAR, PREFIX)
+        rows = list(reports.grants_register(YEAR, PREFIX))
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     assert len(rows) > 5 and len(statements) == 1
@@ -556,7 +556,7 @@ def test_a_failure_half_way_leaves_no_temporary_files(grants: Grants) -> None:
     from openpyxl.worksheet import _writer
 
     def rows() -> Any:
-        yield from reports.grants_register(YEAR, PREFIX)[:2]
+        yield from list(reports.grants_register(YEAR, PREFIX))[:2]
         raise RuntimeError("database went away")
 
     before = {p for p in _writer.ALL_TEMP_FILES if Path(p).exists()}

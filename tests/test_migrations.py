@@ -289,3 +289,31 @@ def test_monitoring_answers_are_kept_when_returns_gain_measures(app: Flask, empt
     assert kinds == ["revenue"]
     assert summaries == ["T"]  # 0004: an award made before summaries is published under its bid's title
     assert_schema_matches_models(app, empty_database)
+
+
+def test_money_grows_to_64_bits_keeping_every_amount(app: Flask, empty_database: str) -> None:
+    """0005: a fund-year's budget above £21,474,836.47 (the most 32 bits hold) can be stored, and what was
+    stored before is kept."""
+    upgrade(app, "0004")
+    engine = create_engine(empty_database)
+    metadata = MetaData()
+    metadata.reflect(engine)
+    with engine.begin() as conn:
+        conn.execute(metadata.tables["fund"].insert(), [{
+            "id": 1, "name": "Victims", "description": "", "funding_source": "moj", "monitoring_due_days": 31,
+            "reporting_frequency": "half_yearly", "reminder_days": 14, "created_at": NOW}])
+        conn.execute(metadata.tables["fund_year"].insert(), [{
+            "id": 1, "fund_id": 1, "year_start": 2025, "budget_pence": 2_000_000_000, "per_bid_cap_pence": 5_000_00,
+            "delegation_limit_pence": 5_000_00, "committed_pence": 1_234_56, "opens_on": date(2025, 4, 1),
+            "closes_on": date(2026, 3, 31)}])
+    engine.dispose()
+
+    upgrade(app)
+    engine = create_engine(empty_database)
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT budget_pence, committed_pence FROM fund_year")).one() == (2_000_000_000, 1_234_56)
+        conn.execute(text("UPDATE fund_year SET budget_pence = 5000000000, committed_pence = 4000000000"))
+        assert conn.execute(text("SELECT SUM(budget_pence) + SUM(committed_pence) FROM fund_year")).scalar() == \
+            9_000_000_000
+    engine.dispose()
+    assert_schema_matches_models(app, empty_database)

@@ -32,8 +32,8 @@ def test_parses_amounts_people_type(text: str, pence: int) -> None:
         ("5,00", "Enter an amount in pounds, like 5000 or £5,000.50"),
         ("$50", "Enter an amount in pounds, like 5000 or £5,000.50"),
         ("", "Enter an amount"),
-        ("99999999999999999999", "Amount must be £10,000,000.00 or less"),
-        ("10,000,000.01", "Amount must be £10,000,000.00 or less"),
+        ("99999999999999999999", "Amount must be £1,000,000,000.00 or less"),
+        ("1,000,000,000.01", "Amount must be £1,000,000,000.00 or less"),
     ],
 )
 def test_refuses_nonsense_with_a_clear_message(text: str, message: str) -> None:

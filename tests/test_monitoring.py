@@ -329,7 +329,7 @@ def test_overdue_is_past_the_due_date_and_not_submitted(as_role, world: World) -
 
 def _notes(ret: MonitoringReturn) -> list[str]:
     db.session.expire_all()
-    return [e.note for e in history("monitoring_return", ret.id)]
+    return [e.note for e in history("monitoring_return", ret.id).events]
 
 
 def test_a_future_period_cannot_be_submitted_yet(as_role, world: World) -> None:

@@ -7,9 +7,8 @@ from typing import Any
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
-from grants.admin import rules
+from grants.admin import queries, rules
 from grants.admin.forms import (
     ConfirmForm,
     EditOrganisationForm,
@@ -38,12 +37,12 @@ from grants.core.models import (
     User,
 )
 from grants.core.orgid import clean_org_id
+from grants.core.paging import page_number
 from grants.core.views import PageAnswer, change_page
 from grants.monitoring.measures import STANDARD_SETS, delete_measure, has_answers, load_standard_set, retire_measure
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-OUTBOX_PAGE_SIZE = 50
 NOTHING_CHANGED = "Nothing was changed."
 
 
@@ -80,8 +79,7 @@ def _fund_values(form: FundForm) -> rules.FundValues:
 @bp.route("/funds")
 @roles_required("admin")
 def funds() -> str:
-    all_funds = db.session.scalars(select(Fund).options(selectinload(Fund.measures)).order_by(Fund.name)).all()
-    return render_template("admin/funds.html", funds=all_funds)
+    return render_template("admin/funds.html", page=queries.fund_list(page_number(request.args)))
 
 
 @bp.route("/funds/new", methods=["GET", "POST"])
@@ -162,8 +160,9 @@ def _measure_or_404(fund: Fund, measure_id: int) -> OutcomeMeasure:
 
 
 def _measures_context(fund: Fund) -> dict[str, Any]:
-    """The measures page: each measure with whether returns have answered it (then it can only be retired)."""
-    return {"fund": fund, "rows": [(m, has_answers(m)) for m in fund.measures], "standard_sets": STANDARD_SETS}
+    """The measures page: a page of measures, each with whether returns have answered it (then it can only be
+    retired)."""
+    return {"fund": fund, "page": queries.measure_list(fund, page_number(request.args)), "standard_sets": STANDARD_SETS}
 
 
 def _measures_url(fund: Fund) -> str:
@@ -291,13 +290,8 @@ def _organisation_values(form: OrganisationForm, active: bool = True) -> rules.O
 @bp.route("/organisations")
 @roles_required("admin")
 def organisations() -> str:
-    rows = db.session.execute(
-        select(Organisation, func.count(User.id))
-        .outerjoin(User, (User.organisation_id == Organisation.id) & User.active.is_(True))
-        .group_by(Organisation.id)
-        .order_by(Organisation.name)
-    ).all()
-    return render_template("admin/organisations.html", rows=rows, org_types=ORG_TYPES)
+    return render_template("admin/organisations.html", page=queries.organisation_list(page_number(request.args)),
+                           org_types=ORG_TYPES)
 
 
 @bp.route("/organisations/new", methods=["GET", "POST"])
@@ -332,47 +326,33 @@ def edit_organisation(organisation_id: int) -> PageAnswer:
 # Users ---------------------------------------------------------------------------------------
 
 
-def _organisation_choices(current_id: int | None = None) -> list[tuple[str, str]]:
-    """Active organisations, plus the one a user already belongs to even if it is no longer active."""
-    query = select(Organisation).order_by(Organisation.name)
-    choices = [("", "No organisation")]
-    for organisation in db.session.scalars(query):
-        if organisation.active or organisation.id == current_id:
-            suffix = "" if organisation.active else " (inactive)"
-            choices.append((str(organisation.id), organisation.name + suffix))
-    return choices
-
-
 @bp.route("/users")
 @roles_required("admin")
 def users() -> str:
     form = UserFilterForm(formdata=request.args)
     form.role.choices = [("", "All roles"), *ROLE_NAMES.items()]
     form.organisation.choices = [("", "All organisations")] + [
-        (str(o.id), o.name) for o in db.session.scalars(select(Organisation).order_by(Organisation.name))
+        (str(id_), name) for id_, name in queries.organisation_names()
     ]
-    query = select(User).order_by(User.name, User.id)
     valid_roles = {value for value, _label in form.role.choices}
     valid_orgs = {value for value, _label in form.organisation.choices}
     # Unknown filter values are ignored rather than treated as errors: this is a read-only page.
-    if form.role.data and form.role.data in valid_roles:
-        query = query.where(User.role == form.role.data)
-    else:
+    if not (form.role.data and form.role.data in valid_roles):
         form.role.data = ""
-    if form.organisation.data and form.organisation.data in valid_orgs:
-        query = query.where(User.organisation_id == int(form.organisation.data))
-    else:
+    if not (form.organisation.data and form.organisation.data in valid_orgs):
         form.organisation.data = ""
-    filtered = bool(form.role.data or form.organisation.data)
-    return render_template("admin/users.html", users=db.session.scalars(query).all(), filter_form=form,
-                           filtered=filtered)
+    page = queries.user_list(form.role.data or None, int(form.organisation.data) if form.organisation.data else None,
+                             page_number(request.args))
+    args = {name: value for name, value in (("role", form.role.data), ("organisation", form.organisation.data))
+            if value}
+    return render_template("admin/users.html", page=page, filter_form=form, filtered=bool(args), args=args)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @roles_required("admin")
 def new_user() -> PageAnswer:
     form = NewUserForm()
-    form.organisation_id.choices = _organisation_choices()
+    form.organisation_id.choices = queries.organisation_choices()
 
     def perform() -> rules.Problems | str:
         values = rules.NewUserValues(
@@ -397,7 +377,7 @@ def edit_user(user_id: int) -> PageAnswer:
                                   "organisation_id": str(user.organisation_id or "")})
     else:
         form = EditUserForm()
-    form.organisation_id.choices = _organisation_choices(user.organisation_id)
+    form.organisation_id.choices = queries.organisation_choices(user.organisation_id)
 
     def perform() -> rules.Problems | str:
         values = rules.UserValues(
@@ -435,19 +415,10 @@ def user_password(user_id: int) -> PageAnswer:
 # Outbox --------------------------------------------------------------------------------------
 
 
-MAX_OUTBOX_PAGE = 100_000
-
-
 @bp.route("/outbox")
 @roles_required("admin")
 def outbox() -> str:
-    page = request.args.get("page", 1, type=int)
-    messages = db.paginate(
-        select(OutboxEmail).order_by(OutboxEmail.created_at.desc(), OutboxEmail.id.desc()),
-        # Bounded, so a hostile page number cannot overflow the database's OFFSET.
-        page=min(max(page or 1, 1), MAX_OUTBOX_PAGE), per_page=OUTBOX_PAGE_SIZE, error_out=False,
-    )
-    return render_template("admin/outbox.html", messages=messages)
+    return render_template("admin/outbox.html", page=queries.outbox_list(page_number(request.args)))
 
 
 @bp.route("/outbox/<int:message_id>")

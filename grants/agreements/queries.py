@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
 from grants.agreements.lifecycle import VISIBLE_TO_GRANTEE
 from grants.core.access import STAFF_ROLES, visible_or_404
-from grants.core.models import Bid, GrantAgreement, User
+from grants.core.models import Bid, GrantAgreement, Organisation, User
+from grants.core.paging import Page, page_of
+
+PAGE_SIZE = 50
 
 
 def can_see_agreement(user: User, agreement: GrantAgreement) -> bool:
@@ -25,3 +31,20 @@ def paid_pence(agreement: GrantAgreement) -> int:
 
 def agreement_for_bid(bid: Bid) -> GrantAgreement | None:
     return bid.agreement
+
+
+def agreement_list(user: User, status: str, number: int) -> Page[GrantAgreement]:
+    """One page of the agreements `user` may see (with `status`, if given), newest first, each with its bid's title
+    and its organisation's name: two statements."""
+    query = (
+        select(GrantAgreement)
+        .options(joinedload(GrantAgreement.bid).load_only(Bid.id, Bid.title),
+                 joinedload(GrantAgreement.organisation).load_only(Organisation.id, Organisation.name))
+        .order_by(GrantAgreement.created_at.desc(), GrantAgreement.id.desc())
+    )
+    if user.role == "applicant":
+        query = query.where(GrantAgreement.organisation_id == user.organisation_id,
+                            GrantAgreement.status.in_(VISIBLE_TO_GRANTEE))
+    if status:
+        query = query.where(GrantAgreement.status == status)
+    return page_of(query, number, PAGE_SIZE)

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from grants.agreements.forms import AcceptForm, AgreementForm, ConfirmForm, EndForm
-from grants.agreements.lifecycle import AGREEMENT, VISIBLE_TO_GRANTEE
-from grants.agreements.queries import agreement_for_bid, agreement_or_404, paid_pence
+from grants.agreements.lifecycle import AGREEMENT
+from grants.agreements.queries import agreement_for_bid, agreement_list, agreement_or_404, paid_pence
 from grants.agreements.rules import (
     STANDARD_CONDITIONS,
     AgreementTerms,
@@ -28,8 +28,8 @@ from grants.bids.queries import bid_or_404
 from grants.core.access import STAFF_ROLES, roles_required
 from grants.core.audit import history
 from grants.core.dates import today
-from grants.core.extensions import db
-from grants.core.models import GrantAgreement
+from grants.core.models import GrantAgreement, Payment
+from grants.core.paging import page_number
 from grants.core.views import PageAnswer, change_page, refused_page
 from grants.payments.lifecycle import PAYMENT
 
@@ -39,19 +39,14 @@ bp = Blueprint("agreements", __name__, url_prefix="/agreements")
 @bp.route("/")
 @roles_required("applicant", *STAFF_ROLES)
 def index() -> str:
-    query = select(GrantAgreement).order_by(GrantAgreement.created_at.desc(), GrantAgreement.id.desc())
     status = request.args.get("status", "")
-    if current_user.role == "applicant":
-        query = query.where(GrantAgreement.organisation_id == current_user.organisation_id,
-                            GrantAgreement.status.in_(VISIBLE_TO_GRANTEE))
-    if status in AGREEMENT.stored_keys:
-        query = query.where(GrantAgreement.status == status)
-    else:
+    if status not in AGREEMENT.stored_keys:
         status = ""
-    agreements = db.session.scalars(query).all()
+    page = agreement_list(current_user, status, page_number(request.args))
     # Grantees see only their own few agreements; staff filter every organisation's.
     options = [] if current_user.role == "applicant" else AGREEMENT.choices()
-    return render_template("agreements/index.html", agreements=agreements, status=status, status_options=options)
+    return render_template("agreements/index.html", page=page, status=status, status_options=options,
+                           args={"status": status} if status else {})
 
 
 @bp.route("/<int:agreement_id>")
@@ -65,7 +60,8 @@ def view(agreement_id: int) -> str:
         "agreements/view.html", agreement=agreement, bid=agreement.bid,
         actions=AGREEMENT.allowed(current_user, agreement, now), confirm=confirm, paid=paid_pence(agreement),
         payment_actions={p.id: PAYMENT.allowed(current_user, p, now) for p in agreement.payments},
-        events=history("grant_agreement", agreement.id, also={"payment": [p.id for p in agreement.payments]}),
+        history=history("grant_agreement", agreement.id,
+                        also={"payment": select(Payment.id).where(Payment.agreement_id == agreement.id)}),
     )
 
 

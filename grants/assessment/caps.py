@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from grants.core.extensions import db
-from grants.core.models import Award, FundYear
+from grants.core.models import Award, FundYear, summed
 from grants.core.money import format_money
 
 
@@ -18,7 +18,7 @@ def per_bid_cap_problem(fund_year: FundYear, amount_pence: int) -> str | None:
 def awarded_to_organisation(fund_year_id: int, organisation_id: int) -> int:
     """Pence already awarded to one organisation from one fund-year."""
     total = db.session.scalar(
-        select(func.coalesce(func.sum(Award.amount_pence), 0)).where(
+        select(summed(Award.amount_pence)).where(
             Award.fund_year_id == fund_year_id, Award.organisation_id == organisation_id
         )
     )

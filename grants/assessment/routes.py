@@ -19,7 +19,7 @@ from grants.assessment.forms import (
     InformationRequestForm,
     RejectForm,
 )
-from grants.assessment.queries import PAGE_SIZE, BidFilters, filter_choices, staff_bid_list
+from grants.assessment.queries import BidFilters, filter_choices, staff_bid_list
 from grants.assessment.rules import (
     CRITERIA,
     MAX_SCORE,
@@ -41,6 +41,7 @@ from grants.core.audit import history
 from grants.core.dates import today
 from grants.core.extensions import db
 from grants.core.models import Bid, BidSnapshot, Decision
+from grants.core.paging import page_number
 from grants.core.views import PageAnswer, change_page, refused_page
 
 bp = Blueprint("assessment", __name__, url_prefix="/assess")
@@ -55,9 +56,8 @@ CHANGED_ELSEWHERE = (
 @roles_required(*STAFF_ROLES)
 def index() -> str:
     filters = BidFilters.from_args(request.args)
-    bids, total = staff_bid_list(filters)
-    return render_template("assessment/index.html", bids=bids, total=total, filters=filters,
-                           choices=filter_choices(), page_size=PAGE_SIZE,
+    return render_template("assessment/index.html", page=staff_bid_list(filters, page_number(request.args)),
+                           filters=filters, args=filters.args(), choices=filter_choices(),
                            status_options=BID.choices(VISIBLE_TO_STAFF))
 
 
@@ -74,7 +74,7 @@ def bid(bid_id: int) -> str:
     bid = _staff_bid(bid_id)
     decisions = db.session.scalars(select(Decision).where(Decision.bid_id == bid.id).order_by(Decision.created_at, Decision.id)).all()
     snapshots = db.session.scalars(select(BidSnapshot).where(BidSnapshot.bid_id == bid.id).order_by(BidSnapshot.submission_number)).all()
-    return render_template("assessment/bid.html", bid=bid, events=history("bid", bid.id), actions=BID.allowed(current_user, bid, today()),
+    return render_template("assessment/bid.html", bid=bid, history=history("bid", bid.id), actions=BID.allowed(current_user, bid, today()),
                            assessment=latest_assessment(bid), decisions=decisions, snapshots=snapshots,
                            award=award_for(bid), agreement=agreement_for_bid(bid), criteria=CRITERIA,
                            max_score=MAX_SCORE * len(CRITERIA))

@@ -3,7 +3,6 @@
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
@@ -11,7 +10,7 @@ from grants.agreements.queries import agreement_for_bid, can_see_agreement
 from grants.assessment.rules import applicant_outcome, award_for, latest_decision
 from grants.bids.forms import BidForm, StartBidForm, WithdrawForm
 from grants.bids.lifecycle import APPLICANT_EVENTS, BID
-from grants.bids.queries import bid_or_404
+from grants.bids.queries import bid_or_404, organisation_bids
 from grants.bids.rules import (
     BUDGET,
     FUND,
@@ -29,6 +28,7 @@ from grants.core.extensions import db
 from grants.core.forms import show_problems
 from grants.core.models import Bid, FundYear
 from grants.core.money import format_money
+from grants.core.paging import page_number
 from grants.core.refusals import Refused
 from grants.core.views import PageAnswer, refused_page
 
@@ -43,10 +43,7 @@ CHANGED_ELSEWHERE = (
 @bp.route("/")
 @roles_required("applicant")
 def index() -> str:
-    bids = db.session.scalars(
-        select(Bid).where(Bid.organisation_id == current_user.organisation_id).order_by(Bid.updated_at.desc())
-    ).all()
-    return render_template("bids/index.html", bids=bids)
+    return render_template("bids/index.html", page=organisation_bids(current_user, page_number(request.args)))
 
 
 @bp.route("/start", methods=["GET", "POST"])
@@ -155,8 +152,7 @@ def view(bid_id: int) -> str:
     agreement = agreement_for_bid(bid) if award else None
     if agreement is not None and not can_see_agreement(current_user, agreement):
         agreement = None
-    events = [event for event in history("bid", bid.id) if event.action in APPLICANT_EVENTS]
-    return render_template("bids/view.html", bid=bid, events=events,
+    return render_template("bids/view.html", bid=bid, history=history("bid", bid.id, actions=APPLICANT_EVENTS),
                            decision_title=outcome[0] if outcome else None, decision=outcome[1] if outcome else None,
                            award=award, agreement=agreement, actions=BID.allowed(current_user, bid, today()))
 

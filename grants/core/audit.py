@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from grants.core.extensions import db
 from grants.core.models import AuditEvent, User
+
+# A record's page shows this many of its newest events, and says how many older ones there are.
+HISTORY_SHOWN = 50
 
 
 def record_event(
@@ -41,10 +47,27 @@ def record_event(
     return event
 
 
-def history(object_type: str, object_id: int, *, also: dict[str, list[int]] | None = None) -> list[AuditEvent]:
-    """Every event about one record (and, with `also`, about records that belong to it), oldest first."""
+@dataclass(frozen=True)
+class History:
+    """The newest events about a record, oldest of them first, and how many older events are not among them."""
+
+    events: list[AuditEvent]
+    older: int
+
+
+def history(object_type: str, object_id: int, *, also: Mapping[str, Select[int]] | None = None,
+            actions: Collection[str] | None = None, shown: int = HISTORY_SHOWN) -> History:
+    """The newest `shown` events about one record (and, with `also`, about records that belong to it, each kind
+    given by a query of their ids), oldest first, with who made them; only `actions` when given. Two statements
+    however long the history is."""
     wanted = and_(AuditEvent.object_type == object_type, AuditEvent.object_id == object_id)
     for other_type, ids in (also or {}).items():
-        if ids:
-            wanted = or_(wanted, and_(AuditEvent.object_type == other_type, AuditEvent.object_id.in_(ids)))
-    return list(db.session.scalars(select(AuditEvent).where(wanted).order_by(AuditEvent.occurred_at, AuditEvent.id)))
+        wanted = or_(wanted, and_(AuditEvent.object_type == other_type, AuditEvent.object_id.in_(ids)))
+    if actions is not None:
+        wanted = and_(wanted, AuditEvent.action.in_(sorted(actions)))
+    total = db.session.scalar(select(func.count(AuditEvent.id)).where(wanted)) or 0
+    newest = db.session.scalars(
+        select(AuditEvent).where(wanted).options(joinedload(AuditEvent.actor))
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()).limit(shown)
+    ).all()
+    return History(events=list(reversed(newest)), older=max(0, total - len(newest)))

@@ -32,7 +32,10 @@ def deliver_pending(config: Mapping[str, Any]) -> int:
     if not config.get("SMTP_HOST"):
         return 0
     sent = 0
-    pending = db.session.scalars(db.select(OutboxEmail).where(OutboxEmail.sent_at.is_(None))).all()
+    # Rows are locked until committed, and rows another sender holds are skipped (PostgreSQL), so `flask
+    # send-mail` running on several servers at once never sends a message twice.
+    pending = db.session.scalars(db.select(OutboxEmail).where(OutboxEmail.sent_at.is_(None))
+                                 .order_by(OutboxEmail.id).with_for_update(skip_locked=True)).all()
     if not pending:
         return 0
     with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=10) as smtp:

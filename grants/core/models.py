@@ -8,6 +8,7 @@ from typing import Any
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -19,9 +20,12 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    cast,
     event,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import ColumnElement
 
 from grants.core.dates import Period, financial_year_start, period_named
 from grants.core.extensions import Model
@@ -29,6 +33,16 @@ from grants.core.extensions import Model
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# Money in pence, 64-bit: a budget above £21 million does not fit 32 bits. SQLite's INTEGER is 64-bit already.
+Money = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def summed(expression: Any) -> ColumnElement[int]:
+    """SUM(expression), 0 when there are no rows, as a 64-bit integer: PostgreSQL sums bigint columns as
+    numeric, which would otherwise reach Python as Decimal."""
+    return cast(func.coalesce(func.sum(expression), 0), BigInteger)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -169,12 +183,12 @@ class FundYear(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     fund_id: Mapped[int] = mapped_column(ForeignKey("fund.id"))
     year_start: Mapped[int] = mapped_column(Integer)  # 2025 means 2025-26
-    budget_pence: Mapped[int] = mapped_column(Integer)
-    per_bid_cap_pence: Mapped[int] = mapped_column(Integer)
-    per_applicant_cap_pence: Mapped[int | None] = mapped_column(Integer)
-    delegation_limit_pence: Mapped[int] = mapped_column(Integer)
+    budget_pence: Mapped[int] = mapped_column(Money)
+    per_bid_cap_pence: Mapped[int] = mapped_column(Money)
+    per_applicant_cap_pence: Mapped[int | None] = mapped_column(Money)
+    delegation_limit_pence: Mapped[int] = mapped_column(Money)
     # Sum of approved awards; only ever changed by the guarded update in grants.assessment.caps.
-    committed_pence: Mapped[int] = mapped_column(Integer, default=0)
+    committed_pence: Mapped[int] = mapped_column(Money, default=0)
     opens_on: Mapped[date] = mapped_column(Date)
     closes_on: Mapped[date] = mapped_column(Date)
 
@@ -218,7 +232,7 @@ class Bid(Model):
     outputs: Mapped[str] = mapped_column(Text, default="")
     outcomes: Mapped[str] = mapped_column(Text, default="")
     other_funding: Mapped[str] = mapped_column(Text, default="")
-    other_funding_pence: Mapped[int] = mapped_column(Integer, default=0)
+    other_funding_pence: Mapped[int] = mapped_column(Money, default=0)
     declaration: Mapped[bool] = mapped_column(Boolean, default=False)
     declared_by: Mapped[str] = mapped_column(String(200), default="")
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -261,7 +275,7 @@ class BudgetLine(Model):
     bid_id: Mapped[int] = mapped_column(ForeignKey("bid.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     item: Mapped[str] = mapped_column(String(200))
-    amount_pence: Mapped[int] = mapped_column(Integer)
+    amount_pence: Mapped[int] = mapped_column(Money)
     # Capital (equipment, works) or revenue (staff, running costs): departments report them apart.
     kind: Mapped[str] = mapped_column(String(10), default="revenue", server_default="revenue")
 
@@ -289,7 +303,8 @@ class AuditEvent(Model):
 
     actor: Mapped[User | None] = relationship()
 
-    __table_args__ = (Index("ix_audit_event_object", "object_type", "object_id"),)
+    # A record's history, newest first.
+    __table_args__ = (Index("ix_audit_event_object_time", "object_type", "object_id", "occurred_at", "id"),)
 
 
 @event.listens_for(AuditEvent, "before_update")
@@ -332,7 +347,7 @@ class Assessment(Model):
     criteria_scores: Mapped[dict[str, int]] = mapped_column(JSON)
     total_score: Mapped[int] = mapped_column(Integer)
     comments: Mapped[str] = mapped_column(Text, default="")
-    recommended_pence: Mapped[int] = mapped_column(Integer)
+    recommended_pence: Mapped[int] = mapped_column(Money)
     conflict_of_interest: Mapped[bool] = mapped_column(Boolean, default=False)
     conflict_details: Mapped[str] = mapped_column(Text, default="")
     organisation_checked: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -356,7 +371,7 @@ class Decision(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     bid_id: Mapped[int] = mapped_column(ForeignKey("bid.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
-    amount_pence: Mapped[int | None] = mapped_column(Integer)
+    amount_pence: Mapped[int | None] = mapped_column(Money)
     reasons: Mapped[str] = mapped_column(Text)
     # The summary to publish, for a recommendation or an approval (the approver may reword it).
     public_summary: Mapped[str | None] = mapped_column(Text)
@@ -380,7 +395,7 @@ class Award(Model):
     bid_id: Mapped[int] = mapped_column(ForeignKey("bid.id"), unique=True)
     fund_year_id: Mapped[int] = mapped_column(ForeignKey("fund_year.id"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
-    amount_pence: Mapped[int] = mapped_column(Integer)
+    amount_pence: Mapped[int] = mapped_column(Money)
     # Why the grant will secure or contribute to crime and disorder reduction
     # (Specified Information Order 2011, Schedule para 3(f)); published as written.
     reasons: Mapped[str] = mapped_column(Text)
@@ -409,9 +424,9 @@ class GrantAgreement(Model):
     bid_id: Mapped[int] = mapped_column(ForeignKey("bid.id"), unique=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
-    amount_pence: Mapped[int] = mapped_column(Integer)
+    amount_pence: Mapped[int] = mapped_column(Money)
     # Sum of scheduled and paid payments; only ever changed by the guarded update in grants.payments.
-    scheduled_pence: Mapped[int] = mapped_column(Integer, default=0)
+    scheduled_pence: Mapped[int] = mapped_column(Money, default=0)
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
     # Kept as issued, so later changes to the standard wording never rewrite a signed agreement.
@@ -428,7 +443,7 @@ class GrantAgreement(Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     end_reason: Mapped[str] = mapped_column(Text, default="")
     # Money the grantee must repay (clawback), a condition the Police Reform Act s.9 allows.
-    repayment_due_pence: Mapped[int | None] = mapped_column(Integer)
+    repayment_due_pence: Mapped[int | None] = mapped_column(Money)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -461,7 +476,7 @@ class GrantAgreement(Model):
 class Payment(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("grant_agreement.id"), index=True)
-    amount_pence: Mapped[int] = mapped_column(Integer)
+    amount_pence: Mapped[int] = mapped_column(Money)
     due_on: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default="scheduled", index=True)
     paid_on: Mapped[date | None] = mapped_column(Date)
@@ -577,7 +592,7 @@ class MeasureValue(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     return_id: Mapped[int] = mapped_column(ForeignKey("monitoring_return.id"), index=True)
     measure_id: Mapped[int] = mapped_column(ForeignKey("outcome_measure.id"), index=True)
-    value: Mapped[int] = mapped_column(Integer)
+    value: Mapped[int] = mapped_column(Money)  # a count, a percentage, pence, or 1/0 for yes/no
 
     monitoring_return: Mapped[MonitoringReturn] = relationship(back_populates="values")
     measure: Mapped[OutcomeMeasure] = relationship()
@@ -596,7 +611,7 @@ class ReturnSpend(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     return_id: Mapped[int] = mapped_column(ForeignKey("monitoring_return.id"), index=True)
     budget_line_id: Mapped[int] = mapped_column(ForeignKey("budget_line.id"), index=True)
-    spent_pence: Mapped[int] = mapped_column(Integer)
+    spent_pence: Mapped[int] = mapped_column(Money)
 
     monitoring_return: Mapped[MonitoringReturn] = relationship(back_populates="spend")
     budget_line: Mapped[BudgetLine] = relationship()
@@ -636,3 +651,20 @@ class SentReminder(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(100), unique=True)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Each list's filter and sort, so a page reads only its own rows (tests/test_query_plans.py reads the plans).
+Index("ix_bid_submitted", Bid.submitted_at, Bid.id)
+Index("ix_bid_status_submitted", Bid.status, Bid.submitted_at, Bid.id)
+Index("ix_bid_organisation_updated", Bid.organisation_id, Bid.updated_at, Bid.id)
+Index("ix_award_approved", Award.approved_at, Award.id)
+Index("ix_grant_agreement_created", GrantAgreement.created_at, GrantAgreement.id)
+Index("ix_grant_agreement_status_created", GrantAgreement.status, GrantAgreement.created_at, GrantAgreement.id)
+Index("ix_grant_agreement_organisation_created", GrantAgreement.organisation_id, GrantAgreement.created_at)
+Index("ix_payment_status_due", Payment.status, Payment.due_on, Payment.id)
+Index("ix_payment_status_paid", Payment.status, Payment.paid_on, Payment.id)
+Index("ix_monitoring_return_status_due", MonitoringReturn.status, MonitoringReturn.due_on, MonitoringReturn.id)
+Index("ix_user_name", User.name, User.id)
+Index("ix_user_role_name", User.role, User.name, User.id)
+Index("ix_user_organisation_active", User.organisation_id, User.active)
+Index("ix_outbox_email_created", OutboxEmail.created_at, OutboxEmail.id)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 _MONEY = re.compile(r"^£?\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?$")
-# £10,000,000: far beyond any grant here. Money columns are 32-bit integers (to £21,474,836.47), and the guarded
-# budget update adds an amount to what is committed, so any two amounts must fit together.
-MAX_PENCE = 1_000_000_000
+# £1,000,000,000: above any fund's budget, however large the force. Money columns are 64-bit, so totals of
+# any number of such amounts still fit.
+MAX_PENCE = 100_000_000_000
 
 
 class MoneyError(ValueError):

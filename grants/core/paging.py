@@ -12,6 +12,9 @@ from grants.core.extensions import db
 
 Row = TypeVar("Row")
 
+# Rows fetched from the database at a time when a whole list is written out (a file, not a page): yield_per
+# reads them through a server-side cursor on PostgreSQL, so memory stays flat however many there are.
+STREAM_BATCH = 1000
 # Far past any real list; a larger number in a URL is refused as "no such page" rather than overflowing.
 MAX_PAGE = 100_000
 

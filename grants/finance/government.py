@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 
 from grants.agreements.lifecycle import AGREEMENT
 from grants.core import dates
@@ -40,6 +40,7 @@ from grants.core.models import (
     OutcomeMeasure,
     Payment,
     ReturnSpend,
+    summed,
 )
 from grants.finance.reports import sum_if
 from grants.monitoring.lifecycle import RETURN
@@ -195,7 +196,7 @@ def government_return(funding_source: str, period: Period, *, today: date | None
     for agreement_id, kind, in_p, to_end in db.session.execute(
         select(MonitoringReturn.agreement_id, BudgetLine.kind,
                sum_if(MonitoringReturn.period_start >= period.start, ReturnSpend.spent_pence),
-               func.sum(ReturnSpend.spent_pence))
+               summed(ReturnSpend.spent_pence))
         .join(MonitoringReturn, ReturnSpend.return_id == MonitoringReturn.id)
         .join(BudgetLine, ReturnSpend.budget_line_id == BudgetLine.id)
         .where(of_live_grant, MonitoringReturn.period_start <= period.end, counted)

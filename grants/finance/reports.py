@@ -1,4 +1,6 @@
-"""Plain queries behind the finance exports: each returns a list of dataclass rows, no web request needed.
+"""Plain queries behind the finance exports: each gives dataclass rows, no web request needed. The exports' rows
+are read from the database in batches as the workbook is written (a server-side cursor on PostgreSQL), so a
+year of any size is never all in memory.
 
 Every function runs a fixed number of queries whatever the number of grants: payment and monitoring figures
 come from grouped subqueries joined in, never from a query per grant. Money stays in integer pence.
@@ -6,6 +8,7 @@ come from grouped subqueries joined in, never from a query per grant. Money stay
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -30,7 +33,9 @@ from grants.core.models import (
     MonitoringReturn,
     Organisation,
     Payment,
+    summed,
 )
+from grants.core.paging import STREAM_BATCH
 from grants.monitoring.lifecycle import REVIEWABLE, WAITING
 from grants.monitoring.rules import overdue_condition
 from grants.payments.lifecycle import PAYMENT
@@ -51,12 +56,12 @@ def payment_reference(payment_id: int) -> str:
 
 def sum_if(condition: ColumnElement[bool], value: ColumnElement[int] | InstrumentedAttribute[int] | int) -> ColumnElement[int]:
     """SUM(CASE WHEN condition THEN value ELSE 0 END), never NULL: portable conditional aggregation."""
-    return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
+    return summed(case((condition, value), else_=0))
 
 
 def _requested_subquery() -> Subquery:
     return (
-        select(BudgetLine.bid_id, func.sum(BudgetLine.amount_pence).label("requested"))
+        select(BudgetLine.bid_id, summed(BudgetLine.amount_pence).label("requested"))
         .group_by(BudgetLine.bid_id)
         .subquery("requested")
     )
@@ -95,7 +100,7 @@ class GrantsRegisterRow:
     last_modified: datetime
 
 
-def grants_register(year_start: int, grant_id_prefix: str, *, today: date | None = None) -> list[GrantsRegisterRow]:
+def grants_register(year_start: int, grant_id_prefix: str, *, today: date | None = None) -> Iterator[GrantsRegisterRow]:
     """Every award from a fund-year of the financial year starting in `year_start`, oldest award first.
 
     `grant_id_prefix` is the 360Giving publisher prefix (config GRANT_ID_PREFIX), passed in so this needs no app.
@@ -146,11 +151,11 @@ def grants_register(year_start: int, grant_id_prefix: str, *, today: date | None
         .outerjoin(returns, returns.c.agreement_id == GrantAgreement.id)
         .where(FundYear.year_start == year_start)
         .order_by(Award.approved_at, Award.id)
+        .execution_options(yield_per=STREAM_BATCH)
     )
-    rows = []
     for r in db.session.execute(stmt):
         modified = [t for t in (r.approved_at, r.updated_at, r.agreement_updated_at) if t is not None]
-        rows.append(GrantsRegisterRow(
+        yield GrantsRegisterRow(
             grant_id=f"{grant_id_prefix}-{bid_reference(r.bid_id)}",
             bid_reference=bid_reference(r.bid_id),
             organisation_id=r.org_id,
@@ -177,8 +182,7 @@ def grants_register(year_start: int, grant_id_prefix: str, *, today: date | None
             returns_accepted=int(r.accepted or 0),
             returns_overdue=int(r.overdue or 0),
             last_modified=max(modified),
-        ))
-    return rows
+        )
 
 
 # --- Payments -------------------------------------------------------------------------------------------
@@ -201,7 +205,7 @@ class PaymentRow:
 
 
 def _payment_rows(condition: ColumnElement[bool],
-                  order: list[ColumnElement[Any] | InstrumentedAttribute[Any]]) -> list[PaymentRow]:
+                  order: list[ColumnElement[Any] | InstrumentedAttribute[Any]]) -> Iterator[PaymentRow]:
     stmt = (
         select(
             Payment.id, Payment.amount_pence, Payment.due_on, Payment.status, Payment.paid_on,
@@ -216,8 +220,9 @@ def _payment_rows(condition: ColumnElement[bool],
         .join(Fund, FundYear.fund_id == Fund.id)
         .where(condition)
         .order_by(*order)
+        .execution_options(yield_per=STREAM_BATCH)
     )
-    return [
+    return (
         PaymentRow(
             payment_reference=payment_reference(r.id),
             agreement_reference=agreement_reference(r.agreement_id) or "",
@@ -233,10 +238,10 @@ def _payment_rows(condition: ColumnElement[bool],
             note=r.note or "",
         )
         for r in db.session.execute(stmt)
-    ]
+    )
 
 
-def payments(period: Period) -> list[PaymentRow]:
+def payments(period: Period) -> Iterator[PaymentRow]:
     """Every payment, whatever its status, due or paid within the period; in date order (paid date if paid)."""
     condition = or_(
         and_(Payment.due_on >= period.start, Payment.due_on <= period.end),
@@ -248,7 +253,7 @@ def payments(period: Period) -> list[PaymentRow]:
 def scheduled_payments_due(today: date, days: int = 30) -> list[PaymentRow]:
     """Scheduled (unpaid) payments due within `days` of `today`, and any already past their due date."""
     condition = and_(Payment.status == "scheduled", Payment.due_on <= today + timedelta(days=days))
-    return _payment_rows(condition, [Payment.due_on, Payment.id])
+    return list(_payment_rows(condition, [Payment.due_on, Payment.id]))
 
 
 # --- Overdue monitoring returns -------------------------------------------------------------------------

@@ -16,7 +16,8 @@ from grants.core.dates import financial_year_start
 from grants.core.extensions import db
 from grants.finance.catalogue import EXPORTS, Settings, build, check_choices
 from grants.finance.forms import ExportForm
-from grants.finance.reports import export_years, overdue_returns_by_fund, scheduled_payments_due
+from grants.finance.queries import overdue_returns, payments_due
+from grants.finance.reports import export_years
 
 bp = Blueprint("finance", __name__, url_prefix="/finance")
 
@@ -34,12 +35,9 @@ def _page(failed: ExportForm | None = None, status: int = 200) -> tuple[str, int
     current = financial_year_start(today)
     forms = [failed if failed is not None and failed.spec is spec else ExportForm.blank(spec, current)
              for spec in EXPORTS.values()]
-    upcoming = scheduled_payments_due(today, UPCOMING_DAYS)
-    overdue = overdue_returns_by_fund(today)
     return render_template(
         "finance/index.html", export_forms=forms, endpoints=ENDPOINTS, years=export_years(today), today=today,
-        upcoming=upcoming, upcoming_total=sum(p.amount_pence for p in upcoming), upcoming_days=UPCOMING_DAYS,
-        overdue=overdue, overdue_total=sum(o.overdue for o in overdue),
+        upcoming=payments_due(today, UPCOMING_DAYS), upcoming_days=UPCOMING_DAYS, overdue=overdue_returns(today),
         extra_errors=failed.error_summary() if failed is not None else None,
     ), status
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
@@ -14,18 +13,18 @@ from grants.core.access import STAFF_ROLES, roles_required
 from grants.core.audit import history
 from grants.core.dates import today
 from grants.core.extensions import db
-from grants.core.models import GrantAgreement, MonitoringReturn, ReturnEvidence
+from grants.core.models import MonitoringReturn, ReturnEvidence
+from grants.core.paging import page_number
 from grants.core.views import PageAnswer, change_page, refused_page
 from grants.monitoring.evidence import add_evidence, evidence_path, evidence_problem
 from grants.monitoring.forms import ReturnForm, ReviewForm
 from grants.monitoring.lifecycle import OVERDUE, RETURN
 from grants.monitoring.measures import input_text
-from grants.monitoring.queries import return_or_404
+from grants.monitoring.queries import return_list, return_or_404
 from grants.monitoring.rules import (
     ReturnAnswers,
     answered_measures,
     measure_field,
-    overdue_condition,
     overspend_warning,
     review,
     save_draft,
@@ -41,18 +40,11 @@ bp = Blueprint("monitoring", __name__, url_prefix="/monitoring")
 @bp.route("/")
 @roles_required("applicant", *STAFF_ROLES)
 def index() -> str:
-    query = (select(MonitoringReturn).join(GrantAgreement)
-             .order_by(MonitoringReturn.due_on, MonitoringReturn.id))
-    if current_user.role == "applicant":
-        query = query.where(GrantAgreement.organisation_id == current_user.organisation_id)
     status = request.args.get("status", "")
-    if status == OVERDUE:
-        query = query.where(overdue_condition(today()))
-    elif status in RETURN.stored_keys:
-        query = query.where(MonitoringReturn.status == status)
-    else:
+    if status not in (OVERDUE, *RETURN.stored_keys):
         status = ""
-    return render_template("monitoring/index.html", rows=db.session.scalars(query).all(), status=status,
+    page = return_list(current_user, status, today(), page_number(request.args))
+    return render_template("monitoring/index.html", page=page, status=status, args={"status": status} if status else {},
                            status_options=RETURN.choices([OVERDUE, *RETURN.stored_keys]))
 
 
@@ -67,7 +59,7 @@ def view(return_id: int) -> str:
     ret = return_or_404(return_id, current_user)
     return render_template("monitoring/view.html", ret=ret, agreement=ret.agreement,
                            actions=RETURN.allowed(current_user, ret, today()),
-                           events=history("monitoring_return", ret.id), **_figures(ret))
+                           history=history("monitoring_return", ret.id), **_figures(ret))
 
 
 def _answers(form: ReturnForm, ret: MonitoringReturn) -> ReturnAnswers:

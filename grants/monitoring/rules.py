@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 from sqlalchemy.sql import ColumnElement
 
 from grants.agreements.queries import paid_pence
@@ -27,6 +27,7 @@ from grants.core.models import (
     OutcomeMeasure,
     ReturnSpend,
     User,
+    summed,
     utcnow,
 )
 from grants.core.money import MoneyError, format_money, parse_money
@@ -221,7 +222,7 @@ def spent_to_date(ret: MonitoringReturn) -> int:
     """Spend the grantee has reported on this grant up to and including this return's period."""
     counted = MonitoringReturn.status.in_(COUNTED) | (MonitoringReturn.id == ret.id)
     total = db.session.scalar(
-        select(func.coalesce(func.sum(ReturnSpend.spent_pence), 0))
+        select(summed(ReturnSpend.spent_pence))
         .join(MonitoringReturn, ReturnSpend.return_id == MonitoringReturn.id)
         .where(MonitoringReturn.agreement_id == ret.agreement_id, MonitoringReturn.period_start <= ret.period_start,
                counted)
@@ -241,7 +242,7 @@ def overspend_warning(ret: MonitoringReturn) -> str | None:
 def spend_rows(ret: MonitoringReturn) -> list[dict[str, object]]:
     """Each approved budget line with its budget, spend before this period, this period's spend and what is left."""
     earlier = dict(db.session.execute(
-        select(ReturnSpend.budget_line_id, func.sum(ReturnSpend.spent_pence))
+        select(ReturnSpend.budget_line_id, summed(ReturnSpend.spent_pence))
         .join(MonitoringReturn, ReturnSpend.return_id == MonitoringReturn.id)
         .where(MonitoringReturn.agreement_id == ret.agreement_id, MonitoringReturn.period_start < ret.period_start,
                MonitoringReturn.status.in_(COUNTED))

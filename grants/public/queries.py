@@ -18,12 +18,10 @@ from sqlalchemy import Select, func, select
 from grants.agreements.lifecycle import AGREEMENT
 from grants.core.dates import financial_year_start, london_date, period_bounds, utc_bounds
 from grants.core.extensions import db
-from grants.core.models import Award, Bid, Fund, FundYear, GrantAgreement, Organisation, Payment
-from grants.core.paging import Page, page_of
+from grants.core.models import Award, Bid, Fund, FundYear, GrantAgreement, Organisation, Payment, summed
+from grants.core.paging import STREAM_BATCH, Page, page_of
 
 PAGE_SIZE = 25
-# Rows fetched from the database at a time when a whole year is written out (a server-side cursor on PostgreSQL).
-STREAM_BATCH = 1000
 # A grant with no agreement yet has been awarded, and that is all there is to say.
 AWARDED = "Awarded: agreement being prepared"
 
@@ -89,17 +87,14 @@ class GrantFilters:
         return utc_bounds(*period_bounds(self.year, self.month))
 
 
-def _paid_subquery() -> Any:
-    return (
-        select(Payment.agreement_id, func.sum(Payment.amount_pence).label("paid"))
-        .where(Payment.status == "paid")
-        .group_by(Payment.agreement_id)
-        .subquery("paid")
-    )
+def _paid() -> Any:
+    # Worked out for the rows shown only (by the payment's agreement index), not for every grant first.
+    return (select(summed(Payment.amount_pence))
+            .where(Payment.agreement_id == GrantAgreement.id, Payment.status == "paid")
+            .scalar_subquery())
 
 
 def _published(filters: GrantFilters) -> Select[*tuple[Any, ...]]:
-    paid = _paid_subquery()
     query = (
         select(
             Award.bid_id, Award.amount_pence, Award.approved_at, Award.reasons, Award.public_summary,
@@ -110,14 +105,13 @@ def _published(filters: GrantFilters) -> Select[*tuple[Any, ...]]:
             Bid.start_date.label("bid_start"), Bid.end_date.label("bid_end"), Bid.updated_at.label("bid_updated"),
             GrantAgreement.status.label("agreement_status"), GrantAgreement.start_date, GrantAgreement.end_date,
             GrantAgreement.repayment_due_pence, GrantAgreement.ended_at,
-            GrantAgreement.updated_at.label("agreement_updated"), paid.c.paid,
+            GrantAgreement.updated_at.label("agreement_updated"), _paid().label("paid"),
         )
         .join(Bid, Award.bid_id == Bid.id)
         .join(Organisation, Award.organisation_id == Organisation.id)
         .join(FundYear, Award.fund_year_id == FundYear.id)
         .join(Fund, FundYear.fund_id == Fund.id)
         .outerjoin(GrantAgreement, GrantAgreement.award_id == Award.id)
-        .outerjoin(paid, paid.c.agreement_id == GrantAgreement.id)
     )
     bounds = filters.bounds()
     if bounds:
@@ -151,6 +145,7 @@ def published_page(filters: GrantFilters, number: int) -> Page[PublishedGrant]:
 
 def count_published(filters: GrantFilters) -> int:
     return db.session.scalar(select(func.count()).select_from(_published(filters).subquery())) or 0
+
 
 
 def iter_published(filters: GrantFilters) -> Iterator[PublishedGrant]:

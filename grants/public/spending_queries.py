@@ -19,15 +19,14 @@ from sqlalchemy import ColumnElement, Select, and_, func, select
 
 from grants.core.dates import financial_year_start, period_bounds
 from grants.core.extensions import db
-from grants.core.models import Award, Fund, FundYear, GrantAgreement, Organisation, Payment
-from grants.core.paging import Page, page_of
+from grants.core.models import Award, Fund, FundYear, GrantAgreement, Organisation, Payment, summed
+from grants.core.paging import STREAM_BATCH, Page, page_of
 
 # Payments of strictly more than this are published (£500.00 itself is not).
 THRESHOLD_PENCE = 500_00
 PAGE_SIZE = 50
 # The financial years anyone may ask for; others are no year at all.
 YEAR_RANGE = range(2000, 2100)
-STREAM_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,7 @@ def spending_page(year_start: int, month: int | None, number: int, size: int = P
 def spending_total(year_start: int, month: int | None = None) -> int:
     """The sum in pence of every payment over £500 paid in the year (or month): one statement."""
     query = _spending(year_start, month).order_by(None).subquery()
-    return int(db.session.scalar(select(func.coalesce(func.sum(query.c.amount_pence), 0))) or 0)
+    return int(db.session.scalar(select(summed(query.c.amount_pence))) or 0)
 
 
 def spending_items(year_start: int) -> Iterator[SpendingItem]:

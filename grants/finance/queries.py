@@ -1,0 +1,120 @@
+"""What the finance page shows coming up, bounded: the soonest payments due and the funds with the most overdue
+returns, each with totals over all of them. Two statements each, however many payments or returns there are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, distinct, func, select
+
+from grants.core.extensions import db
+from grants.core.models import (
+    FUNDING_SOURCES,
+    Award,
+    Fund,
+    FundYear,
+    GrantAgreement,
+    MonitoringReturn,
+    Organisation,
+    Payment,
+)
+from grants.monitoring.rules import overdue_condition
+
+# Rows each list shows; the rest are counted ("and N more").
+SHOWN = 50
+
+
+@dataclass(frozen=True)
+class PaymentDue:
+    payment_id: int
+    agreement_id: int
+    organisation: str
+    fund: str
+    due_on: date
+    amount_pence: int
+
+    @property
+    def payment_reference(self) -> str:
+        return f"PAY-{self.payment_id:05d}"  # as Payment.reference
+
+    @property
+    def agreement_reference(self) -> str:
+        return f"GA-{self.agreement_id:05d}"  # as GrantAgreement.reference
+
+
+@dataclass(frozen=True)
+class PaymentsDue:
+    shown: list[PaymentDue]
+    count: int  # all of them, shown or not
+    total_pence: int
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.shown)
+
+
+def payments_due(today: date, days: int, shown: int = SHOWN) -> PaymentsDue:
+    """Scheduled (unpaid) payments due within `days` of `today`, and any already past their due date: the `shown`
+    soonest due, with the number and total of all of them."""
+    due = and_(Payment.status == "scheduled", Payment.due_on <= today + timedelta(days=days))
+    count, total = db.session.execute(
+        select(func.count(Payment.id), func.coalesce(func.sum(Payment.amount_pence), 0)).where(due)).one()
+    rows = db.session.execute(
+        select(Payment.id, Payment.agreement_id, Payment.due_on, Payment.amount_pence,
+               Organisation.name.label("organisation"), Fund.name.label("fund"))
+        .join(GrantAgreement, Payment.agreement_id == GrantAgreement.id)
+        .join(Organisation, GrantAgreement.organisation_id == Organisation.id)
+        .join(Award, GrantAgreement.award_id == Award.id)
+        .join(FundYear, Award.fund_year_id == FundYear.id)
+        .join(Fund, FundYear.fund_id == Fund.id)
+        .where(due)
+        .order_by(Payment.due_on, Payment.id)
+        .limit(shown)
+    )
+    return PaymentsDue([PaymentDue(r.id, r.agreement_id, r.organisation, r.fund, r.due_on, r.amount_pence)
+                        for r in rows], count, int(total))
+
+
+@dataclass(frozen=True)
+class FundOverdue:
+    fund: str
+    funding_source: str
+    overdue: int
+
+
+@dataclass(frozen=True)
+class OverdueByFund:
+    shown: list[FundOverdue]
+    funds: int  # every fund with an overdue return, shown or not
+    returns: int  # every overdue return
+
+    @property
+    def more(self) -> int:
+        return self.funds - len(self.shown)
+
+
+def _overdue(*columns: Any) -> Select[Any]:
+    """`columns` of the overdue returns (the caller adds the condition), joined to their fund-years."""
+    return (select(*columns).select_from(MonitoringReturn)
+            .join(GrantAgreement, MonitoringReturn.agreement_id == GrantAgreement.id)
+            .join(Award, GrantAgreement.award_id == Award.id)
+            .join(FundYear, Award.fund_year_id == FundYear.id))
+
+
+def overdue_returns(today: date, shown: int = SHOWN) -> OverdueByFund:
+    """Monitoring returns past their due date and not submitted, counted per fund: the first `shown` funds with any,
+    by name, with how many funds and returns there are in all. Each fund's count is a subquery run from the fund, so
+    the funds come in name order from its index rather than being sorted after grouping."""
+    late = overdue_condition(today)
+    totals = db.session.execute(
+        _overdue(func.count(distinct(FundYear.fund_id)).label("funds"), func.count(MonitoringReturn.id).label("returns"))
+        .where(late)
+    ).one()
+    per_fund = _overdue(func.count(MonitoringReturn.id)).where(late, FundYear.fund_id == Fund.id).correlate(Fund)
+    counted = select(Fund.id, Fund.name, Fund.funding_source, per_fund.scalar_subquery().label("overdue")).subquery()
+    rows = db.session.execute(
+        select(counted).where(counted.c.overdue > 0).order_by(counted.c.name, counted.c.id).limit(shown))
+    return OverdueByFund([FundOverdue(r.name, FUNDING_SOURCES.get(r.funding_source, r.funding_source), r.overdue)
+                          for r in rows], int(totals.funds), int(totals.returns))
