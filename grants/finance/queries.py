@@ -19,7 +19,9 @@ from grants.core.models import (
     MonitoringReturn,
     Organisation,
     Payment,
+    summed,
 )
+from grants.finance.reports import agreement_reference, payment_reference
 from grants.monitoring.rules import overdue_condition
 
 # Rows each list shows; the rest are counted ("and N more").
@@ -37,11 +39,11 @@ class PaymentDue:
 
     @property
     def payment_reference(self) -> str:
-        return f"PAY-{self.payment_id:05d}"  # as Payment.reference
+        return payment_reference(self.payment_id)
 
     @property
     def agreement_reference(self) -> str:
-        return f"GA-{self.agreement_id:05d}"  # as GrantAgreement.reference
+        return agreement_reference(self.agreement_id) or ""
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ def payments_due(today: date, days: int, shown: int = SHOWN) -> PaymentsDue:
     soonest due, with the number and total of all of them."""
     due = and_(Payment.status == "scheduled", Payment.due_on <= today + timedelta(days=days))
     count, total = db.session.execute(
-        select(func.count(Payment.id), func.coalesce(func.sum(Payment.amount_pence), 0)).where(due)).one()
+        select(func.count(Payment.id), summed(Payment.amount_pence)).where(due)).one()
     rows = db.session.execute(
         select(Payment.id, Payment.agreement_id, Payment.due_on, Payment.amount_pence,
                Organisation.name.label("organisation"), Fund.name.label("fund"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
@@ -248,42 +248,6 @@ def payments(period: Period) -> Iterator[PaymentRow]:
         and_(Payment.paid_on >= period.start, Payment.paid_on <= period.end),
     )
     return _payment_rows(condition, [func.coalesce(Payment.paid_on, Payment.due_on), Payment.id])
-
-
-def scheduled_payments_due(today: date, days: int = 30) -> list[PaymentRow]:
-    """Scheduled (unpaid) payments due within `days` of `today`, and any already past their due date."""
-    condition = and_(Payment.status == "scheduled", Payment.due_on <= today + timedelta(days=days))
-    return list(_payment_rows(condition, [Payment.due_on, Payment.id]))
-
-
-# --- Overdue monitoring returns -------------------------------------------------------------------------
-
-
-@dataclass
-class OverdueReturns:
-    fund: str
-    funding_source: str
-    overdue: int
-
-
-def overdue_returns_by_fund(today: date) -> list[OverdueReturns]:
-    """How many monitoring returns are past their due date and not submitted, per fund (funds with none left out)."""
-    stmt = (
-        select(Fund.name, Fund.funding_source, func.count(MonitoringReturn.id).label("overdue"))
-        .select_from(MonitoringReturn)
-        .join(GrantAgreement, MonitoringReturn.agreement_id == GrantAgreement.id)
-        .join(Award, GrantAgreement.award_id == Award.id)
-        .join(FundYear, Award.fund_year_id == FundYear.id)
-        .join(Fund, FundYear.fund_id == Fund.id)
-        .where(overdue_condition(today))
-        .group_by(Fund.id, Fund.name, Fund.funding_source)
-        .order_by(Fund.name)
-    )
-    return [
-        OverdueReturns(fund=r.name, funding_source=FUNDING_SOURCES.get(r.funding_source, r.funding_source),
-                       overdue=r.overdue)
-        for r in db.session.execute(stmt)
-    ]
 
 
 def export_years(today: date) -> list[int]:
