@@ -30,18 +30,16 @@ def format_date(value: date | datetime | None) -> str:
     """"5 June 2026"; a moment is shown as its UK date."""
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        value = value.astimezone(LONDON).date()
-    return f"{value.day} {value:%B %Y}"
+    day = london_date(value) if isinstance(value, datetime) else value
+    return f"{day.day} {day:%B %Y}"
 
 
 def format_month(value: date | datetime | None) -> str:
     """"June 2026"; a moment is shown as its UK month."""
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        value = value.astimezone(LONDON).date()
-    return f"{value:%B %Y}"
+    day = london_date(value) if isinstance(value, datetime) else value
+    return f"{day:%B %Y}"
 
 
 def format_datetime(value: datetime | None) -> str:

@@ -19,6 +19,15 @@ STREAM_BATCH = 1000
 MAX_PAGE = 100_000
 
 
+def query_number(args: Mapping[str, str], name: str, allowed: range) -> int | None:
+    """A query value typed as plain digits (no sign, no other script's digits) within `allowed`, else None."""
+    text = (args.get(name) or "").strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 10):
+        return None
+    value = int(text)
+    return value if value in allowed else None
+
+
 def page_number(args: Mapping[str, str]) -> int:
     """The `page` query value as a page number: 1 for anything missing, malformed or out of range."""
     try:

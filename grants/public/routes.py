@@ -15,7 +15,7 @@ from exports.workbook import SPREADSHEET_MIME, PeriodLike
 from grants.core.dates import FINANCIAL_MONTHS, financial_year_label, whole_year
 from grants.core.extensions import db
 from grants.core.models import Fund
-from grants.core.paging import page_number
+from grants.core.paging import page_number, query_number
 from grants.public.publication import publisher
 from grants.public.queries import (
     GrantFilters,
@@ -34,17 +34,11 @@ ALL_YEARS = "all-years"
 _YEAR_NAME = re.compile(r"^(\d{4})-(\d{2})$")
 
 
-def _number(args: Mapping[str, str], name: str, allowed: object) -> int | None:
-    text = args.get(name) or ""
-    value = int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
-    return value if value is not None and value in allowed else None  # type: ignore[operator]
-
-
 def _filters(args: Mapping[str, str], years: list[int]) -> GrantFilters:
     """The filters asked for; anything malformed or unknown is left out rather than refused."""
-    year = _number(args, "year", years)
-    month = _number(args, "month", range(1, 13)) if year is not None else None
-    return GrantFilters(year=year, month=month, fund_id=_number(args, "fund", range(1, 2**31)))
+    year = query_number(args, "year", range(years[-1], years[0] + 1)) if years else None
+    month = query_number(args, "month", range(1, 13)) if year is not None else None
+    return GrantFilters(year=year, month=month, fund_id=query_number(args, "fund", range(1, 2**31)))
 
 
 @bp.route("/grants-awarded")

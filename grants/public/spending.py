@@ -16,7 +16,7 @@ from exports.threesixty_giving import OGL, OGL_NAME
 from exports.workbook import SPREADSHEET_MIME
 from grants.core import dates
 from grants.core.dates import financial_year_label, financial_year_start, format_month, months_of, whole_year
-from grants.core.paging import page_number
+from grants.core.paging import page_number, query_number
 from grants.public.spending_queries import (
     PAGE_SIZE,
     YEAR_RANGE,
@@ -29,21 +29,12 @@ from grants.public.spending_queries import (
 bp = Blueprint("spending", __name__)
 
 
-def _number(text: str | None, allowed: range) -> int | None:
-    """A whole number typed as plain digits within `allowed`, else None."""
-    text = (text or "").strip()
-    if not (text.isascii() and text.isdigit() and len(text) <= 4):
-        return None
-    value = int(text)
-    return value if value in allowed else None
-
-
 def chosen_year(args: Mapping[str, str], default: int) -> int:
-    return _number(args.get("year"), YEAR_RANGE) or default
+    return query_number(args, "year", YEAR_RANGE) or default
 
 
 def chosen_month(args: Mapping[str, str]) -> int | None:
-    return _number(args.get("month"), range(1, 13))
+    return query_number(args, "month", range(1, 13))
 
 
 def _filename(year: int, extension: str) -> str:
