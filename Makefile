@@ -15,10 +15,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-install: $(BIN)/python frontend ## Install the application's Python and front-end dependencies
+install: $(BIN)/python frontend ## Install the application's Python, front-end and system (PDF) dependencies
+	bash scripts/system-deps.sh
 	$(BIN)/pip install --quiet -r requirements.txt
 
 install-dev: $(BIN)/python frontend ## Install everything the tests need too
+	bash scripts/system-deps.sh
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 
 frontend: ## Build GOV.UK Frontend styles and scripts into grants/static
@@ -41,7 +43,7 @@ lint: ## ruff (style, bugs, complexity) and mypy (type hints)
 	$(BIN)/mypy
 
 test: install-dev lint ## Install everything and run the whole test suite (SQLite, with browser tests)
-	bash scripts/system-deps.sh
+	bash scripts/system-deps.sh --browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test-postgres: install-dev ## Run the whole test suite on a throwaway PostgreSQL server

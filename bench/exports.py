@@ -42,7 +42,9 @@ def generated_rows(count: int) -> Iterator[object]:
             agreement_status="Active" if has_agreement else None,
             agreement_start=start + timedelta(days=30) if has_agreement else None,
             agreement_end=date(2026, 3, 31) if has_agreement else None,
-            paid_pence=100_000, scheduled_pence=200_000, repayment_due_pence=None if i % 10 else 25_000,
+            paid_pence=100_000, scheduled_pence=200_000, repayment_asked_pence=None if i % 10 else 25_000,
+            repaid_pence=None if i % 10 else 10_000, repayment_written_off_pence=None if i % 10 else 0,
+            repayment_outstanding_pence=None if i % 10 else 15_000, close_out=None,
             returns_due=1, returns_submitted=i % 2, returns_accepted=1, returns_overdue=i % 3 == 0,
             last_modified=datetime(2025, 6, 1, 10, tzinfo=UTC),
         )

@@ -37,6 +37,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bench.two_step import BENCH_TOTP_SECRET
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_BIDS = 50_000
 ORGANISATIONS = 500  # the OPCC and 499 that bid
@@ -303,9 +305,12 @@ class _Planner:
 
     def _add_user(self, email: str, name: str, role: str, org_id: int | None) -> int:
         uid = len(self.users) + 1
+        staff = role != "applicant"  # staff sign in with a second factor: the benchmark's own key
         self.users.append({"id": uid, "email": email, "name": name, "password_hash": self.password_hash,
                            "role": role, "organisation_id": org_id, "active": True, "session_token": None,
-                           "failed_logins": 0, "locked_until": None, "last_login_at": None, "created_at": self.epoch})
+                           "totp_secret": BENCH_TOTP_SECRET if staff else None,
+                           "totp_confirmed_at": self.epoch if staff else None, "totp_last_step": None,
+                           "last_login_at": None, "created_at": self.epoch})
         self.user_email[uid] = email
         return uid
 
@@ -665,7 +670,7 @@ def _award_rows(plan: Plan, rng: random.Random) -> Iterator[dict[str, Any]]:
 
 
 def _agreement_rows(plan: Plan) -> Iterator[dict[str, Any]]:
-    from grants.agreements.rules import STANDARD_CONDITIONS
+    from grants.agreements.conditions import DEFAULT_CONDITIONS
 
     for b in plan.bids:
         a = b.agreement
@@ -675,7 +680,7 @@ def _agreement_rows(plan: Plan) -> Iterator[dict[str, Any]]:
         updated = a.ended or a.activated or a.accepted or a.issued or a.prepared
         yield {"id": a.id, "award_id": b.award_id, "bid_id": b.id, "organisation_id": b.org_id, "status": a.status,
                "amount_pence": b.award, "scheduled_pence": a.scheduled, "start_date": a.start, "end_date": a.end,
-               "standard_conditions": STANDARD_CONDITIONS,
+               "standard_conditions": DEFAULT_CONDITIONS, "conditions_version": 1,
                "special_conditions": "" if b.id % 4 else "Report the number of sessions delivered each month.",
                "prepared_by_id": officer, "issued_at": a.issued, "issued_by_id": officer if a.issued else None,
                "accepted_at": a.accepted, "accepted_by_id": b.user_id if a.accepted else None,
@@ -684,8 +689,21 @@ def _agreement_rows(plan: Plan) -> Iterator[dict[str, Any]]:
                "ended_at": a.ended,
                "end_reason": {"closed": "Work completed and final return accepted.",
                               "terminated": "The grantee could no longer deliver the work."}.get(a.status, ""),
-               "repayment_due_pence": a.repayment, "created_at": a.prepared, "updated_at": updated,
+               "created_at": a.prepared, "updated_at": updated,
                "version": 1 + sum(x is not None for x in (a.issued, a.accepted, a.activated, a.ended))}
+
+
+def _repayment_rows(plan: Plan) -> Iterator[dict[str, Any]]:
+    """A repayment asked for when a terminated grant ended, nothing received yet."""
+    n = itertools.count(1)
+    for b in plan.bids:
+        a = b.agreement
+        if a is None or not a.repayment or a.ended is None:
+            continue
+        yield {"id": next(n), "agreement_id": a.id, "amount_pence": a.repayment, "received_pence": 0, "status": "due",
+               "reason": "The grantee could no longer deliver the work.", "due_on": a.ended.date() + timedelta(days=30),
+               "created_by_id": plan.staff["officer"][b.id % len(plan.staff["officer"])], "created_at": a.ended,
+               "version": 1}
 
 
 def _payment_rows(plan: Plan) -> Iterator[dict[str, Any]]:
@@ -974,7 +992,7 @@ def build(url: str, bids: int | None = None, *, quiet: bool = False, today: date
             (m.BudgetLine, _line_rows(plan)), (m.BidSnapshot, _snapshot_rows(plan)),
             (m.Assessment, _assessment_rows(plan, rng)), (m.Decision, _decision_rows(plan, rng)),
             (m.Award, _award_rows(plan, rng)), (m.GrantAgreement, _agreement_rows(plan)),
-            (m.Payment, _payment_rows(plan)), (m.MonitoringReturn, _return_rows(plan, rng)),
+            (m.Repayment, _repayment_rows(plan)), (m.Payment, _payment_rows(plan)), (m.MonitoringReturn, _return_rows(plan, rng)),
             (m.MeasureValue, _measure_value_rows(plan, rng)), (m.ReturnSpend, _spend_rows(plan)),
             (m.AuditEvent, _event_rows(plan, rng)), (m.OutboxEmail, _email_rows(plan)),
         ]

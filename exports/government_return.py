@@ -37,11 +37,15 @@ _FIRST = [
     Column("Amount awarded", lambda r: r.awarded_pence, MONEY, total=True),
     Column("Monitoring returns in the period", lambda r: r.returns, width=36),
 ]
+_REPAYMENTS = [
+    Column("Repayment outstanding at period end", lambda r: r.repayment_outstanding_pence, MONEY, total=True),
+    Column("Repaid to period end", lambda r: r.repaid_to_period_end_pence, MONEY, total=True),
+]
 _MONEY_MOJ = [
     Column("Spend in period", lambda r: r.spend_pence, MONEY, total=True),
     Column("Paid in period", lambda r: r.paid_in_period_pence, MONEY, total=True),
     Column("Paid to period end", lambda r: r.paid_to_period_end_pence, MONEY, total=True),
-    Column("Repayment due", lambda r: r.repayment_due_pence, MONEY, total=True),
+    *_REPAYMENTS,
 ]
 _MONEY_HOME_OFFICE = [
     Column("Grantee's rating (RAG)", lambda r: r.grantee_rag, width=12),
@@ -58,7 +62,7 @@ _MONEY_HOME_OFFICE = [
     Column("Underspend", lambda r: "Yes" if r.underspend else "No", width=12),
     Column("Paid in period", lambda r: r.paid_in_period_pence, MONEY, total=True),
     Column("Paid to period end", lambda r: r.paid_to_period_end_pence, MONEY, total=True),
-    Column("Repayment due", lambda r: r.repayment_due_pence, MONEY, total=True),
+    *_REPAYMENTS,
 ]
 _UNIT_KIND = {"count": INTEGER, "money": MONEY, "percentage": INTEGER, "yes_no": TEXT}
 _UNIT_SUFFIX = {"count": "", "money": "", "percentage": " (%)", "yes_no": " (yes/no)"}
@@ -105,6 +109,9 @@ NOTES = (
                          "up across the periods; a percentage or a yes/no is the latest period's answer."),
     ("Spend", "Spend reported against the approved budget lines, capital and revenue apart."),
     ("Paid", "Payments recorded as paid, by payment date: in the period, and from the start to the period's end."),
+    ("Repayments", "Money the grantee was asked to repay: what was still owed at the period's end (asked for by "
+                   "then, less what had been received by then; nothing once written off), and what had been "
+                   "repaid by then."),
     ("Profile", "The payment schedule: payments scheduled or made (not cancelled), by due date. Variance is the "
                 "profile less the spend; an underspend is spend to date behind its profile, or a forecast for the "
                 "financial year short of the year's profile (Home Office money does not carry over past 31 March)."),

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+from exports.text import clean_text, starts_like_formula
 from exports.threesixty_giving import OGL, OGL_NAME
 from exports.workbook import (
     DATE,
@@ -22,7 +23,6 @@ from exports.workbook import (
     PeriodLike,
     Target,
     pounds,
-    safe_text,
     write_table_workbook,
 )
 
@@ -43,15 +43,26 @@ CSV_HEADER = ["Date paid", "Payee", "Fund", "Purpose", "Amount (GBP)"]
 BOM = "\ufeff"  # so Excel reads the file as UTF-8
 
 
+def csv_text(value: object) -> str:
+    """Text for a CSV field: the characters XML 1.0 forbids removed and, when it would start a formula, a
+    leading apostrophe.
+
+    A CSV field cannot carry a style, and a spreadsheet opening a CSV file reads each field as if typed in, so
+    `=HYPERLINK(...)` would run. OWASP's CSV injection advice is to prefix such a field with an apostrophe; it
+    changes the value, so the workbook download, which keeps each value exactly, is the one to use for matching."""
+    text = clean_text(str(value))
+    return "'" + text if starts_like_formula(text) else text
+
+
 def csv_value(value: Any, kind: str) -> str:
-    """A CSV field: dates as YYYY-MM-DD, money as exact pounds (1234.50), text made safe from formulas."""
+    """A CSV field: dates as YYYY-MM-DD, money as exact pounds (1234.50), text safe from formulas."""
     if value is None:
         return ""
     if kind == DATE:
-        return value.isoformat() if isinstance(value, date) else safe_text(value)
+        return value.isoformat() if isinstance(value, date) else csv_text(value)
     if kind == MONEY:
         return str(pounds(value))
-    return safe_text(value) if kind == TEXT else str(value)
+    return csv_text(value) if kind == TEXT else str(value)
 
 
 def spending_csv(rows: Iterable[SpendingItem]) -> Iterator[str]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from exports.text import clean_text
 from exports.workbook import DATE, LONDON, MONEY, Column, ExportInfo, PeriodLike, Target, write_table_workbook
 
 PFA = {"name": "Cambridgeshire", "geoCode": "E23000023", "geoCodeType": "PFA", "countryCode": "GB"}
@@ -114,6 +115,18 @@ def _pounds(pence: int) -> int | float:
     return pence // 100 if pence % 100 == 0 else pence / 100
 
 
+def _cleaned(value: Any) -> Any:
+    """`value` with every string in it cleaned (exports.text): json.dumps would write U+FFFE as it is and fail
+    on a lone surrogate, and the 360Giving tools turn the JSON into spreadsheets."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {key: _cleaned(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_cleaned(item) for item in value]
+    return value
+
+
 def grant_json(row: GrantRow, publisher: Publisher) -> dict[str, Any]:
     """One grant as the 360Giving Data Standard's JSON has it."""
     recipient: dict[str, Any] = {"id": publisher.recipient_id(row), "name": row.recipient}
@@ -147,7 +160,8 @@ def grant_json(row: GrantRow, publisher: Publisher) -> dict[str, Any]:
         grant["plannedDates"] = [{"startDate": row.start_date.isoformat(), "endDate": row.end_date.isoformat()}]
     if row.ended_on and row.start_date:
         grant["actualDates"] = [{"startDate": row.start_date.isoformat(), "endDate": row.ended_on.isoformat()}]
-    return grant
+    cleaned: dict[str, Any] = _cleaned(grant)
+    return cleaned
 
 
 @dataclass(frozen=True)
@@ -175,7 +189,7 @@ def json_package(rows: Iterable[GrantRow], publisher: Publisher, info: PackageIn
         "downloadURL": info.download_url,
         "accessURL": info.access_url,
     }
-    yield json.dumps(head, ensure_ascii=False)[:-1] + ', "grants": ['
+    yield json.dumps(_cleaned(head), ensure_ascii=False)[:-1] + ', "grants": ['
     for index, row in enumerate(rows):
         yield ("," if index else "") + "\n" + json.dumps(grant_json(row, publisher), ensure_ascii=False)
     yield "\n]}\n"

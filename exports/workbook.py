@@ -8,7 +8,6 @@ must therefore be set before the first row, and the autofilter once the row coun
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -24,6 +23,8 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from exports.text import clean_text, starts_like_formula
+
 # The builders never import the application (it would bring Flask), so UK time is named here too.
 LONDON = ZoneInfo("Europe/London")
 
@@ -38,23 +39,34 @@ EXCEL_TEXT_LIMIT = 32_767  # characters in one cell; Excel reports a longer one 
 TEXT, MONEY, DATE, DATETIME, INTEGER = "text", "money", "date", "datetime", "integer"
 _DEFAULT_WIDTHS = {TEXT: 24, MONEY: 14, DATE: 12, DATETIME: 17, INTEGER: 10}
 
-# Characters XML 1.0 cannot carry (openpyxl raises IllegalCharacterError on them).
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-# Spreadsheet programs read a cell starting with these as a formula (OWASP "CSV injection").
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
 BOLD = Font(bold=True)
 WRAP = Alignment(wrap_text=True, vertical="top")
 
 Target = str | PathLike[str] | IO[bytes]
 
 
-def safe_text(value: object) -> str:
-    """User text made harmless: control characters dropped, a would-be formula prefixed with an apostrophe."""
-    text = _ILLEGAL.sub("", str(value))
-    if text.startswith(_FORMULA_START):
-        text = "'" + text
-    return text[:EXCEL_TEXT_LIMIT]
+def cell_text(value: object) -> str:
+    """Text as a cell holds it: exactly as typed, less the characters XML 1.0 forbids, within Excel's limit."""
+    return clean_text(str(value))[:EXCEL_TEXT_LIMIT]
+
+
+def needs_quote_prefix(text: str) -> bool:
+    """Whether a spreadsheet would read `text` as other than text once someone edits the cell: a formula, or
+    an error value such as #N/A (which openpyxl itself would write as an error)."""
+    return starts_like_formula(text) or text in ERROR_CODES
+
+
+def _string_cell(ws: WriteOnlyWorksheet, text: str) -> Any:
+    """A cell holding `text` as a string, never a formula, with the text's exact value.
+
+    A string cell in an .xlsx never runs as a formula; the risk is someone editing it in Excel or LibreOffice,
+    which then reads what is shown as if typed. The quote-prefix style (quotePrefix="1" on the cell's format)
+    keeps it text then too, as a typed leading apostrophe would, without putting an apostrophe in the value."""
+    c = WriteOnlyCell(ws, text)
+    c.data_type = "s"  # set after the value, which would otherwise make "=..." a formula
+    if needs_quote_prefix(text):
+        c.quotePrefix = True
+    return c
 
 
 def pounds(pence: int) -> Decimal:
@@ -118,18 +130,24 @@ class ExportInfo:
 
 
 def cell(ws: WriteOnlyWorksheet, value: Any, kind: str = TEXT, *, bold: bool = False) -> Any:
-    """A typed cell value. Text always ends up a string cell, so nothing a person typed becomes a formula.
+    """A typed cell value. Text always ends up a string cell with its exact value, so nothing a person typed
+    becomes a formula.
 
     Unstyled text and whole numbers are returned as plain values: openpyxl then reuses one cell object for
     them, which is most of the saving on a large sheet. Everything with a format gets its own cell."""
     if value is None or value == "":
         return None
     if kind == TEXT:
-        text = safe_text(value)
-        # openpyxl types "#N/A" and the like as error values; only those need a cell forced to text.
-        if not bold and text not in ERROR_CODES:
+        text = cell_text(value)
+        if not text:
+            return None
+        if not bold and not needs_quote_prefix(text):
             return text
-    elif kind == INTEGER and not bold:
+        c = _string_cell(ws, text)
+        if bold:
+            c.font = BOLD
+        return c
+    if kind == INTEGER and not bold:
         return int(value)
     c = WriteOnlyCell(ws)
     if kind == MONEY:
@@ -141,11 +159,8 @@ def cell(ws: WriteOnlyWorksheet, value: Any, kind: str = TEXT, *, bold: bool = F
     elif kind == DATETIME:
         c.value = excel_local(value)
         c.number_format = DATETIME_FORMAT
-    elif kind == INTEGER:
+    else:  # INTEGER
         c.value = int(value)
-    else:
-        c.value = text
-        c.data_type = "s"  # set after the value, which would otherwise decide the type
     if bold:
         c.font = BOLD
     return c
@@ -153,10 +168,10 @@ def cell(ws: WriteOnlyWorksheet, value: Any, kind: str = TEXT, *, bold: bool = F
 
 def _text_cell(ws: WriteOnlyWorksheet, value: str, *, bold: bool = False, wrap: bool = False) -> Any:
     """About-sheet text, bold or wrapped, so always a cell of its own."""
-    if value is None or value == "":
+    text = cell_text(value) if value is not None else ""
+    if not text:
         return None
-    c = WriteOnlyCell(ws, safe_text(value))
-    c.data_type = "s"
+    c = _string_cell(ws, text)
     if bold:
         c.font = BOLD
     if wrap:
@@ -178,8 +193,8 @@ def write_workbook(target: Target, info: ExportInfo, sheets: Sequence[Sheet]) ->
         with open(target, "wb") as out:  # opened first, so a bad path fails before any work is done
             return write_workbook(out, info, sheets)
     wb = Workbook(write_only=True)
-    wb.properties.title = _ILLEGAL.sub("", info.title)
-    wb.properties.creator = _ILLEGAL.sub("", info.made_by)
+    wb.properties.title = clean_text(info.title)
+    wb.properties.creator = clean_text(info.made_by)
     try:
         counts = [_write_sheet(wb, sheet) for sheet in sheets]
         write_about_sheet(wb, info, sheets[0].title, counts[0])

@@ -70,6 +70,8 @@ def create_app(env: str | None = None, **overrides: Any) -> Flask:
     from grants.payments.routes import bp as payments_bp
     from grants.public.routes import bp as public_bp
     from grants.public.spending import bp as spending_bp
+    from grants.repayments.routes import bp as repayments_bp
+    from grants.variations.routes import bp as variations_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -82,4 +84,6 @@ def create_app(env: str | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(monitoring_bp)
     app.register_blueprint(finance_bp)
     app.register_blueprint(payments_bp)
+    app.register_blueprint(repayments_bp)
+    app.register_blueprint(variations_bp)
     return app

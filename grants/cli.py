@@ -59,7 +59,7 @@ def register_commands(app: Flask) -> None:
         email = normalise_email(email)
         if db.session.scalar(select(User).where(User.email == email)):
             raise click.ClickException(f"A user with email {email} already exists")
-        problem = password_problem(password, email=email)
+        problem = password_problem(password, email=email, name=name)
         if problem:
             raise click.ClickException(problem)
         org = None
@@ -88,7 +88,26 @@ def register_commands(app: Flask) -> None:
 
     @app.cli.command("send-mail")
     def send_mail() -> None:
-        """Send outbox messages by SMTP (needs SMTP_HOST)."""
-        from grants.core.mail import deliver_pending
+        """Send the password reset emails asked for, then the outbox, by SMTP (needs SMTP_HOST and PUBLIC_BASE_URL)."""
+        click.echo(f"Sent {send_all_mail(current_app)} message(s)")
 
-        click.echo(f"Sent {deliver_pending(current_app.config)} message(s)")
+
+def send_all_mail(app: Flask) -> int:
+    """Reset emails first (their links are never stored, so they go only from here), then the outbox. With no
+    SMTP_HOST nothing is sent and everything waits. Refuses to send reset links without PUBLIC_BASE_URL rather
+    than address them to whatever machine runs this."""
+    from grants.auth.resets import reset_links, send_reset_emails, waiting_addresses
+    from grants.core.mail import Mailer, deliver_pending
+
+    config = app.config
+    if not config.get("SMTP_HOST"):
+        return 0
+    base_url = config.get("PUBLIC_BASE_URL", "")
+    with Mailer(config) as mailer:
+        sent = send_reset_emails(config, mailer, reset_links(app, base_url)) if base_url else 0
+        sent += deliver_pending(config, mailer)
+    if not base_url and waiting_addresses():
+        raise click.ClickException(
+            f"Sent {sent} message(s), but no password reset emails: set PUBLIC_BASE_URL to the site's public "
+            "address (for example https://grants.example.org), which their links are built on")
+    return sent

@@ -7,10 +7,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from grants.agreements.rules import AgreementTerms, accept, activate, issue, prepare_agreement
+from grants.agreements import conditions
+from grants.agreements.rules import AgreementTerms, accept, activate, end_agreement, issue, prepare_agreement
 from grants.assessment.rules import CRITERIA, AssessmentInput, award_for, decide_award, record_assessment
 from grants.bids.lifecycle import BID
 from grants.core import dates
+from grants.core.access import STAFF_ROLES
 from grants.core.audit import record_event
 from grants.core.dates import LONDON, financial_year_bounds, financial_year_start, quarters
 from grants.core.extensions import db
@@ -24,6 +26,7 @@ from grants.core.models import (
     MonitoringReturn,
     Organisation,
     OutcomeMeasure,
+    Repayment,
     User,
     utcnow,
 )
@@ -32,8 +35,12 @@ from grants.monitoring.measures import load_standard_set
 from grants.monitoring.rules import ReturnAnswers, review
 from grants.monitoring.rules import submit as submit_return
 from grants.payments.rules import record_paid, schedule_payment
+from grants.repayments.rules import Receipt, record_receipt
 
 DEMO_PASSWORD = "demo-password-2025"
+# Staff sign in with a second factor: every demo staff user shares this published authenticator key
+# (base32), so a tester can add it to any authenticator app or run `oathtool --totp -b <key>`.
+DEMO_TOTP_SECRET = "OPCCGRANTSDEMOSTAFFTWOSTEPCODES2"
 
 # A CSP holds its grants through its lead council, so it is published under the council's org-id
 # (Local Authorities in England register), at the council's postcode, serving the council's district.
@@ -117,6 +124,8 @@ def seed_demo(today: date | None = None) -> None:
         for name, code, postcode, district, district_name in CSPS
     }
     orgs[OPCC] = _get_or_create(Organisation, {"org_type": "opcc", "org_identifier": None}, name=OPCC)
+    # The standard conditions' version 1 (the migrations add it; a schema built without them gets it here).
+    conditions.for_new_agreement(today)
 
     current = financial_year_start(today)
     monitored = financial_year_start(today - timedelta(days=120))  # a year with returns already due
@@ -153,6 +162,9 @@ def seed_demo(today: date | None = None) -> None:
             {"name": name, "role": role, "password_hash": hash_password(DEMO_PASSWORD), "organisation_id": orgs[org_name].id},
             email=email,
         )
+        if role in STAFF_ROLES and not users[email].totp_secret:
+            users[email].totp_secret = DEMO_TOTP_SECRET
+            users[email].totp_confirmed_at = utcnow()
 
     if db.session.scalar(select(Bid.id).limit(1)) is None:
         scf = fund_years[("Safer Communities Fund", current)]
@@ -170,6 +182,7 @@ def seed_demo(today: date | None = None) -> None:
                   "ASB at Arbury Court", "Arbury", "youth_diversion", [("Youth worker hours", 2_000_00)], today, submit=False)
         _demo_grant(funded, users, today)
         _demo_government_grants(fund_years, monitored, users, today)
+        _demo_ended_grant(fund_years[("Youth Fund", monitored)], users, today)
     db.session.commit()
 
 
@@ -188,6 +201,46 @@ def _demo_grant(bid: Bid, users: dict[str, User], today: date) -> None:
         record_paid(payment, finance, today, "AP-DEMO-0001", today)
     schedule_payment(agreement, finance, agreement.amount_pence - half, agreement.end_date,
                      "Second half after the first monitoring return", today=today)
+
+
+def _demo_ended_grant(fund_year: FundYear, users: dict[str, User], today: date) -> None:
+    """A grant that ran for the first four months of the fund-year, paid in full and reported on, then closed
+    with its underspend to be repaid, part of which has come back."""
+    officer, finance = users["officer@opcc.example"], users["finance@opcc.example"]
+    applicant = users["applicant@fenland-csp.example"]
+    start = fund_year.opens_on
+    end = start + timedelta(days=119)  # before today: the fund-year began at least 120 days ago
+    lines = [("Football coaching sessions", 1_500_00, "revenue"), ("Kit and portable goals", 900_00, "capital")]
+    bid = _demo_bid(applicant, fund_year, "Friday night football in Whittlesey",
+                    "Anti-social behaviour by young people on Friday evenings", "Whittlesey", "youth_diversion",
+                    [(item, pence) for item, pence, _kind in lines], start, submit=True)
+    for line, (_item, _pence, kind) in zip(bid.budget_lines, lines, strict=True):
+        line.kind = kind
+    bid.start_date, bid.end_date = start, end
+    agreement = _take_through_award(bid, users, start, "Coached sessions give young people somewhere to be on the "
+                                    "evenings when anti-social behaviour peaks.",
+                                    "Friday night football sessions for young people in Whittlesey.")
+    half = agreement.amount_pence // 2
+    for n, (amount, due) in enumerate(((half, start), (agreement.amount_pence - half, start + timedelta(days=30)))):
+        payment, problems = schedule_payment(agreement, finance, amount, due, f"Instalment {n + 1}", today=start)
+        assert payment is not None, problems
+        record_paid(payment, finance, due, f"AP-DEMO-{agreement.id:03d}-{n + 1}", today)
+    # The grantee reports £300 of the coaching budget unspent; the officer accepts the return.
+    ret = agreement.returns[0]
+    on = min(ret.period_end + timedelta(days=10), today)
+    spend = {line.id: f"{(line.amount_pence - (300_00 if line.kind == 'revenue' else 0)) // 100}"
+             for line in bid.budget_lines}
+    answers = ReturnAnswers(progress="Sixteen Friday sessions held, 35 young people on average.",
+                            challenges="Two sessions lost to the weather; their coaching was not needed.",
+                            rag="green", measures={}, spend=spend)
+    assert submit_return(ret, applicant, answers, on) == {}
+    review(ret, officer, "accepted", "Thank you: the unspent £300.00 is to be repaid.", on, "green")
+    problems = end_agreement(agreement, officer, "closed", "Sessions finished; £300.00 of the coaching budget was "
+                             "not spent and is to be repaid.", 300_00, today)
+    assert problems == {}, problems
+    repayment = db.session.scalar(select(Repayment).where(Repayment.agreement_id == agreement.id))
+    assert repayment is not None
+    assert record_receipt(repayment, finance, Receipt(100_00, today, "AR-DEMO-0001"), today) == {}
 
 
 def _take_through_award(bid: Bid, users: dict[str, User], on: date, reasons: str, summary: str,

@@ -4,25 +4,29 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import pyotp
 import pytest
 from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.engine import make_url
+from werkzeug.serving import BaseWSGIServer, make_server
 
 from grants import create_app
 from grants.bids.rules import BudgetLineInput, save_bid, start_bid, submit_bid
+from grants.core.access import STAFF_ROLES
 from grants.core.config import database_url
 from grants.core.dates import financial_year_bounds, financial_year_start
 from grants.core.dates import today as uk_today
 from grants.core.extensions import db
-from grants.core.models import Bid, Fund, FundYear, Organisation, User
+from grants.core.models import Bid, Fund, FundYear, Organisation, User, utcnow
 from grants.core.passwords import hash_password
 
 # Loaded by the controlling process, so the screenshot folder is named once for all xdist workers.
@@ -30,6 +34,8 @@ pytest_plugins = ["tests.browser.artifacts"]
 
 PASSWORD = "correct-horse-battery-staple"
 _PASSWORD_HASH = hash_password(PASSWORD)
+# Staff made by `make_user` have their second factor set up with this authenticator key.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPTESTSTAFFKEY2345"
 
 
 def _postgres_url_for_worker(base: str, worker: str) -> str:
@@ -102,6 +108,8 @@ class World:
 def make_user(email: str, role: str, org: Organisation | None, name: str | None = None) -> User:
     user = User(email=email, name=name or email.split("@")[0].title(), role=role,
                 organisation_id=org.id if org else None, password_hash=_PASSWORD_HASH)
+    if role in STAFF_ROLES:
+        user.totp_secret, user.totp_confirmed_at = TOTP_SECRET, utcnow()
     db.session.add(user)
     db.session.flush()
     return user
@@ -150,10 +158,25 @@ def world(app: Flask) -> World:
     return w
 
 
-def sign_in(client: FlaskClient, user: User | str) -> None:
+def sign_in(client: FlaskClient, user: User | str, password: str = PASSWORD) -> None:
+    """Sign in through the pages: the password, then (for staff) a code from the authenticator."""
     email = user if isinstance(user, str) else user.email
-    response = client.post("/sign-in", data={"email": email, "password": PASSWORD})
+    response = client.post("/sign-in", data={"email": email, "password": password})
     assert response.status_code == 302, f"sign-in failed for {email}"
+    if response.headers["Location"] == "/sign-in/code":
+        response = client.post("/sign-in/code", data={"code": fresh_code(email)})
+        assert response.status_code == 302, f"second factor refused for {email}"
+
+
+def fresh_code(email: str) -> str:
+    """The code the user's authenticator shows now. Each code is accepted once, so the record of the last
+    one used is cleared first: as if the next code had come round."""
+    db.session.rollback()  # read what the requests committed, not what this session remembers
+    account = db.session.scalar(select(User).where(User.email == email))
+    assert account is not None and account.totp_secret, f"{email} has no authenticator"
+    db.session.execute(update(User).where(User.id == account.id).values(totp_last_step=None))
+    db.session.commit()
+    return pyotp.TOTP(account.totp_secret).now()
 
 
 @pytest.fixture()
@@ -166,6 +189,17 @@ def as_role(client: FlaskClient, world: World):  # type: ignore[no-untyped-def]
         return client
 
     return _as
+
+
+@pytest.fixture()
+def server(app: Flask) -> Iterator[BaseWSGIServer]:
+    """The app on a loopback port, a thread for each request, as a production server would run it."""
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield srv
+    srv.shutdown()
+    thread.join(60)
 
 
 def page(response: Any) -> BeautifulSoup:

@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 
 from grants import create_app
 from grants.agreements.rules import AgreementTerms, accept, activate, issue, prepare_agreement
@@ -34,12 +35,24 @@ from grants.core.dates import financial_year_bounds, financial_year_start
 from grants.core.dates import today as uk_today
 from grants.core.extensions import db
 from grants.core.mail import queue_email
-from grants.core.models import ROLES, Bid, Fund, FundYear, GrantAgreement, MonitoringReturn, Organisation, User
+from grants.core.models import (
+    ROLES,
+    Bid,
+    ConditionsVersion,
+    Fund,
+    FundYear,
+    GrantAgreement,
+    MonitoringReturn,
+    Organisation,
+    User,
+)
 from grants.monitoring.evidence import add_evidence
 from grants.monitoring.measures import MeasureInput, add_measure
 from grants.monitoring.rules import ReturnAnswers
 from grants.monitoring.rules import submit as submit_return
 from grants.payments.rules import schedule_payment
+from grants.variations.rules import VariationInput
+from grants.variations.rules import propose as propose_variation
 from tests.conftest import make_submitted_bid, make_user
 
 
@@ -149,6 +162,23 @@ def new_agreement(app: Flask, records: Records, *, status: str = "active", org: 
         return agreement_id
 
 
+def new_variation(app: Flask, records: Records, *, status: str = "offered", org: str = "applicant") -> int:
+    """A variation to a new active £1,000 agreement: "offered" (a decrease to £800, offered at once) or
+    "awaiting_approval" (an increase to £3,000, above the delegation limit). Returns its id."""
+    agreement_id = new_agreement(app, records, org=org)
+    with app.app_context():
+        agreement = db.session.get(GrantAgreement, agreement_id)
+        amount = 3_000_00 if status == "awaiting_approval" else 800_00
+        variation, problems = propose_variation(agreement, db.session.get(User, records["user_officer"]),
+                                                VariationInput(amount, agreement.end_date, "", "Demand changed"),
+                                                uk_today())
+        assert variation is not None and variation.status == status, problems
+        db.session.commit()
+        variation_id = variation.id
+        db.session.remove()
+        return variation_id
+
+
 def add_payment(app: Flask, records: Records, agreement_id: int) -> int:
     """A scheduled payment of £100 on an accepted or active agreement; returns its id."""
     with app.app_context():
@@ -205,11 +235,27 @@ def returns_of(app: Flask, records: Records, agreement_id: int, *, submit_first:
         return ids
 
 
+def new_conditions_version(app: Flask, records: Records) -> int:
+    """A version of the standard conditions coming into force in 30 days (or with the last version, if that is
+    later), which no agreement uses, so it can still be changed; returns its id."""
+    with app.app_context():
+        number, last = db.session.execute(select(func.max(ConditionsVersion.number),
+                                                 func.max(ConditionsVersion.effective_from))).one()
+        version = ConditionsVersion(number=(number or 0) + 1, text=f"Future conditions {secrets.token_hex(4)}",
+                                    effective_from=max(uk_today() + timedelta(days=30), last or uk_today()),
+                                    created_by_id=records["user_admin"])
+        db.session.add(version)
+        db.session.commit()
+        version_id = version.id
+        db.session.remove()
+        return version_id
+
+
 def build_records(app: Flask) -> Records:
     """Two CSPs, the OPCC, one user of each role (and a second applicant and a spare user), a fund with an
     open and a closed year, bids in each state, an outbox email, a password reset token, grant agreements in
-    each state before the end, a scheduled payment, monitoring returns (due and submitted), and a second fund with
-    an outcome measure."""
+    each state before the end, a scheduled payment, monitoring returns (due and submitted), a second fund with
+    an outcome measure, and the standard conditions' version 1 (in use) and a version not yet in force."""
     records = Records()
     with app.app_context():
         csp = Organisation(name="Fenland CSP", org_type="csp", org_identifier="GB-LAE-FEN")
@@ -260,6 +306,9 @@ def build_records(app: Flask) -> Records:
         records.ids[f"agreement_{status}"] = new_agreement(app, records, status=status)
     records.ids["agreement_other_active"] = new_agreement(app, records, org="other_applicant")
     records.ids["payment_scheduled"] = add_payment(app, records, records["agreement_active"])
+    for status in ("offered", "awaiting_approval"):
+        records.ids[f"variation_{status}"] = new_variation(app, records, status=status)
+    records.ids["variation_other"] = new_variation(app, records, org="other_applicant")
     records.ids["open_data_all_years"] = "all-years"  # the name of the published file of every grant
     submitted, due, *_ = returns_of(app, records, records["agreement_active"], submit_first=True)
     other_return = returns_of(app, records, records["agreement_other_active"])[0]
@@ -274,13 +323,56 @@ def build_records(app: Flask) -> Records:
         records.ids["measure_fund"] = measure_fund.id
         db.session.remove()
     records.ids["measure"] = new_measure(app, records)
+    with app.app_context():  # version 1 of the standard conditions, made when the first agreement was prepared
+        records.ids["conditions_version"] = db.session.scalar(
+            select(ConditionsVersion.id).where(ConditionsVersion.number == 1))
+        db.session.remove()
+    records.ids["conditions_future"] = new_conditions_version(app, records)
+    records.ids["repayment_due"] = add_repayment(app, records, paid_agreement(app, records))
     return records
 
 
+AWAITING_CODE = " awaiting code"
+
+
 def sign_in_as(client: FlaskClient, records: Records, name: str | None) -> None:
-    """Give the client the session `login_user` would give that user (None: signed out)."""
+    """Give the client the session `login_user` would give that user (None: signed out; "<name> awaiting
+    code": the session of someone who gave the right password and owes the second factor)."""
     with client.session_transaction() as session:
         session.clear()
-        if name is not None:
+        if name is not None and name.endswith(AWAITING_CODE):
+            session.update(pending_user=records[f"user_{name.removesuffix(AWAITING_CODE)}"], pending_at=time.time())
+        elif name is not None:
             now = time.time()
             session.update({"_user_id": records.tokens[name], "_fresh": True, "signed_in_at": now, "last_seen": now})
+
+
+def paid_agreement(app: Flask, records: Records) -> int:
+    """A new active agreement with £200 of it paid (nothing asked back yet); returns its id."""
+    from grants.payments.rules import record_paid
+
+    agreement_id = new_agreement(app, records)
+    with app.app_context():
+        finance = db.session.get(User, records["user_finance"])
+        payment, problems = schedule_payment(db.session.get(GrantAgreement, agreement_id), finance, 200_00,
+                                             uk_today(), today=uk_today())
+        assert payment is not None, problems
+        assert record_paid(payment, finance, uk_today(), "AP-PAID-1", uk_today()) == {}
+        db.session.commit()
+        db.session.remove()
+    return agreement_id
+
+
+def add_repayment(app: Flask, records: Records, agreement_id: int) -> int:
+    """£50 asked back, by an officer, from an agreement with money paid; returns the repayment's id."""
+    from grants.repayments.rules import RepaymentRequest, ask_repayment
+
+    with app.app_context():
+        officer = db.session.get(User, records["user_officer"])
+        repayment, problems = ask_repayment(db.session.get(GrantAgreement, agreement_id), officer,
+                                            RepaymentRequest(50_00, "Unspent grant", None), uk_today())
+        assert repayment is not None, problems
+        db.session.commit()
+        repayment_id = repayment.id
+        db.session.remove()
+        return repayment_id

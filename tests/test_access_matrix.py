@@ -24,7 +24,7 @@ from flask.testing import FlaskClient
 
 from grants import create_app
 from grants.core.extensions import db
-from grants.core.models import Bid, GrantAgreement, MonitoringReturn, Payment
+from grants.core.models import AgreementVariation, Bid, GrantAgreement, MonitoringReturn, Payment, Repayment
 from tests.records import ROLES, Records, build_records, empty_database, module_app, sign_in_as
 
 
@@ -66,9 +66,10 @@ DECIDERS = frozenset({"officer", "approver"})
 STAFF = frozenset({"officer", "approver", "finance", "admin"})
 GRANTEE_AND_STAFF = SIGNED_IN
 FINANCE = frozenset({"finance"})
+APPROVER = frozenset({"approver"})
 ADMIN = frozenset({"admin"})
 START = {"applicant": To("/bids/"), "officer": To("/assess/"), "approver": To("/assess/"),
-         "finance": To("/assess/"), "admin": To("/admin/")}
+         "finance": To("/finance/"), "admin": To("/admin/")}
 VERSION = {"version": "{version}"}
 NEW_FUND = {"name": "Youth Fund", "funding_source": "opcc", "monitoring_due_days": "31",
             "reporting_frequency": "half_yearly", "reminder_days": "14"}
@@ -96,6 +97,21 @@ ACCESS: dict[str, Access] = {
     "auth.forgot_password": rule(PUBLIC, post=200, data={"email": "nobody@example.invalid"}),
     "auth.reset_password": rule(PUBLIC, post=200, token="reset_token"),
     "auth.sign_out": rule(SIGNED_IN, get=None, post=To("/sign-in")),
+    # The second sign-in step: only for someone who has just given the right password in that browser.
+    "auth.sign_in_code": rule(PUBLIC, get={SIGNED_OUT: To("/sign-in"), **START},
+                              post={SIGNED_OUT: To("/sign-in"), **START}),
+    "auth.sign_in_recovery": rule(PUBLIC, get={SIGNED_OUT: To("/sign-in"), **START},
+                                  post={SIGNED_OUT: To("/sign-in"), **START}),
+    "auth.sign_in_set_up": rule(PUBLIC, get={SIGNED_OUT: To("/sign-in"), **START},
+                                post={SIGNED_OUT: To("/sign-in"), **START}),
+    # Everyone's own account; staff have their second factor set up already, applicants not yet.
+    "auth.account": rule(SIGNED_IN),
+    "auth.change_password": rule(SIGNED_IN, post=200),
+    "auth.set_up_two_step": rule(SIGNED_IN, get={"applicant": 200, "*": To("/account")},
+                                 post={"applicant": 200, "*": To("/account")}),
+    "auth.turn_off_two_step": rule(SIGNED_IN, get=None, post=To("/account")),
+    "auth.new_recovery_codes": rule(SIGNED_IN, get={"applicant": To("/account"), "*": 200},
+                                    post={"applicant": To("/account"), "*": 200}),
     # Applicants: their own organisation's bids only.
     "bids.index": rule(APPLICANT),
     "bids.start": rule(APPLICANT, post=200),
@@ -114,10 +130,16 @@ ACCESS: dict[str, Access] = {
                               bid_id={"officer": "own_submitted", "approver": "own_recommended"}),
     "assessment.award": rule(DECIDERS, post=200, data=VERSION, hidden={"bid_id": "own_draft"},
                              bid_id={"officer": "own_in_review", "approver": "own_recommended"}),
+    "assessment.declare_conflict": rule(DECIDERS, post=To("/assess/bids/{bid_id}"), data={"details": "My sister"},
+                                        hidden={"bid_id": "own_draft"},
+                                        bid_id={"officer": "own_submitted", "approver": "own_recommended"}),
     # Grant agreements and payments: a grantee sees its own once issued; staff see all.
     "agreements.index": rule(GRANTEE_AND_STAFF),
     "agreements.view": rule(GRANTEE_AND_STAFF, agreement_id="agreement_active",
                             hidden=(OTHER_AGREEMENT, OWN_DRAFT_AGREEMENT)),
+    # The agreement as a PDF: exactly whoever may see its page.
+    "agreements.pdf": rule(GRANTEE_AND_STAFF, agreement_id="agreement_active",
+                           hidden=(OTHER_AGREEMENT, OWN_DRAFT_AGREEMENT)),
     "agreements.prepare": rule(OFFICER, post=200, bid_id="own_approved", hidden={"bid_id": "own_submitted"}),  # no award
     "agreements.edit": rule(OFFICER, post=200, data=VERSION, agreement_id="agreement_draft"),
     "agreements.issue": rule(OFFICER, get=None, post=To("/agreements/{agreement_id}"), data=VERSION,
@@ -127,9 +149,27 @@ ACCESS: dict[str, Access] = {
     "agreements.accept": rule(APPLICANT, post=200, data=VERSION, agreement_id="agreement_issued",
                               hidden=(OTHER_AGREEMENT, OWN_DRAFT_AGREEMENT)),
     "agreements.end": rule(OFFICER, post=200, data=VERSION, agreement_id="agreement_active"),
+    # Variations: proposed by officers, decided by approvers above the delegation limit, accepted by the grantee,
+    # who sees only what has been offered to it.
+    "variations.propose": rule(OFFICER, post=200, data=VERSION, agreement_id="agreement_active"),
+    "variations.view": rule(GRANTEE_AND_STAFF, variation_id="variation_offered",
+                            hidden={"variation_id": {"applicant": "variation_other"}}),
+    # Approving needs no words: a form from an older version of the variation is posted, so nothing changes.
+    "variations.approve": rule(APPROVER, post=409, data={"version": "0"}, variation_id="variation_awaiting_approval"),
+    "variations.refuse": rule(APPROVER, post=200, data=VERSION, variation_id="variation_awaiting_approval"),
+    "variations.withdraw": rule(OFFICER, post=200, data=VERSION, variation_id="variation_offered"),
+    "variations.accept": rule(APPLICANT, post=200, data=VERSION, variation_id="variation_offered",
+                              hidden=({"variation_id": "variation_other"},
+                                      {"variation_id": "variation_awaiting_approval"})),
+    "variations.decline": rule(APPLICANT, post=200, data=VERSION, variation_id="variation_offered",
+                               hidden={"variation_id": "variation_other"}),
     "payments.new": rule(FINANCE, post=200, agreement_id="agreement_active"),
     "payments.paid": rule(FINANCE, post=200, data=VERSION, payment_id="payment_scheduled"),
     "payments.cancel": rule(FINANCE, post=200, data=VERSION, payment_id="payment_scheduled"),
+    # Repayments: officers ask for them from an agreement; finance records money received and writes off.
+    "repayments.new": rule(OFFICER, post=200, data=VERSION, agreement_id="agreement_active"),
+    "repayments.receive": rule(FINANCE, post=200, repayment_id="repayment_due"),
+    "repayments.write_off": rule(FINANCE, post=200, data=VERSION, repayment_id="repayment_due"),
     # Monitoring returns: completed by the grantee, reviewed by officers.
     "monitoring.index": rule(GRANTEE_AND_STAFF),
     "monitoring.view": rule(GRANTEE_AND_STAFF, return_id="return_due",
@@ -162,6 +202,11 @@ ACCESS: dict[str, Access] = {
     "admin.delete_measure": rule(ADMIN, post=To("/admin/funds/{fund_id}/measures"), fund_id="measure_fund",
                                  measure_id="measure", hidden={"fund_id": "fund", "measure_id": "measure"}),
     "admin.edit_fund_year": rule(ADMIN, post=200, fund_year_id="fund_year"),
+    # Versions of the standard conditions; only one not yet in force that no agreement uses can be changed.
+    "admin.conditions": rule(ADMIN),
+    "admin.new_conditions": rule(ADMIN, post=200),
+    "admin.conditions_version": rule(ADMIN, version_id="conditions_version"),
+    "admin.edit_conditions": rule(ADMIN, post=200, version_id="conditions_future"),
     "admin.organisations": rule(ADMIN),
     "admin.new_organisation": rule(ADMIN, post=To("/admin/organisations"),
                                    data={"name": "Fenland District Council", "org_type": "other"}),
@@ -170,11 +215,13 @@ ACCESS: dict[str, Access] = {
     "admin.new_user": rule(ADMIN, post=200),
     "admin.edit_user": rule(ADMIN, post=200, user_id="user"),
     "admin.user_password": rule(ADMIN, post=200, user_id="user"),
+    "admin.reset_two_step": rule(ADMIN, post=200, user_id="user"),
     "admin.outbox": rule(ADMIN),
     "admin.outbox_message": rule(ADMIN, message_id="outbox_email"),
 }
 # The record whose version a form carries, by the URL parameter that names it.
-VERSIONED = {"bid_id": Bid, "agreement_id": GrantAgreement, "payment_id": Payment, "return_id": MonitoringReturn}
+VERSIONED = {"bid_id": Bid, "agreement_id": GrantAgreement, "payment_id": Payment, "repayment_id": Repayment,
+             "return_id": MonitoringReturn, "variation_id": AgreementVariation}
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 IDENTITIES = (SIGNED_OUT, *ROLES)

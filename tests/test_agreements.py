@@ -8,11 +8,12 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from grants.agreements.rules import STANDARD_CONDITIONS, AgreementTerms, accept, activate, issue, prepare_agreement
+from grants.agreements.conditions import DEFAULT_CONDITIONS
+from grants.agreements.rules import AgreementTerms, accept, activate, issue, prepare_agreement
 from grants.assessment.rules import AssessmentInput, decide_award, record_assessment
 from grants.core.dates import today as uk_today
 from grants.core.extensions import db
-from grants.core.models import AuditEvent, Award, GrantAgreement, MonitoringReturn, OutboxEmail, Payment
+from grants.core.models import AuditEvent, Award, GrantAgreement, MonitoringReturn, OutboxEmail, Payment, Repayment
 from tests.conftest import World, error_messages, field_error, make_submitted_bid, page
 
 
@@ -122,7 +123,7 @@ def test_officer_prepares_a_draft_from_the_award_with_its_dates_checked(as_role,
     agreement = agreement_of(award)
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/agreements/{agreement.id}")
     assert (agreement.status, agreement.amount_pence, agreement.special_conditions) == ("draft", 2_000_00, "Mark at least 200 bikes")
-    assert agreement.standard_conditions == STANDARD_CONDITIONS
+    assert (agreement.standard_conditions, agreement.conditions_version) == (DEFAULT_CONDITIONS, 1)
     assert events("grant_agreement", agreement.id) == ["agreement.prepared"]
     # A second preparation finds the first rather than making another.
     assert prepare(client, award, today, today).headers["Location"].endswith(f"/agreements/{agreement.id}")
@@ -257,7 +258,7 @@ def test_finance_schedules_and_records_payments_never_beyond_the_grant(as_role, 
     assert field_error(response, "amount_pence") == "Amount must not be negative"
     response = schedule(client, agreement, "1000", agreement.end_date + timedelta(days=1))
     assert field_error(response, "due_on") == "The payment must be due by the grant's end date"
-    assert schedule(client, agreement, "£1,500", today).status_code == 302
+    assert schedule(client, agreement, "£1,500", today + timedelta(days=30)).status_code == 302
     response = schedule(client, agreement, "600", today)
     assert field_error(response, "amount_pence") == "£600.00 is more than the £500.00 of the grant not yet scheduled or paid"
     assert fresh(agreement).scheduled_pence == 1_500_00
@@ -286,17 +287,54 @@ def test_finance_schedules_and_records_payments_never_beyond_the_grant(as_role, 
     assert history[-2:] == ["Payment scheduled", "Payment made"]
 
 
+def test_payments_are_not_scheduled_in_advance_of_need(app, as_role, world: World) -> None:
+    start = uk_today() + timedelta(days=10)
+    agreement = active_agreement(as_role, world, start=start)  # £2,000
+    client = as_role("finance")
+    form = page(client.get(f"/agreements/{agreement.id}/payments/new"))
+    last_day, after = start + timedelta(days=29), start + timedelta(days=30)
+
+    def day(value: date) -> str:
+        return f"{value.day} {value:%B %Y}"
+
+    assert form.select_one("[data-testid=upfront]").get_text(" ", strip=True).endswith(
+        f"no more than 50% of the grant can be due by {day(last_day)}.")
+    response = schedule(client, agreement, "100", start - timedelta(days=1))
+    assert field_error(response, "due_on") == f"The payment cannot be due before the grant starts, on {day(start)}"
+    response = schedule(client, agreement, "1,000.01", start)
+    assert field_error(response, "due_on") == (
+        f"No more than 50% of the grant (£1,000.00) can be due in its first 30 days, to {day(last_day)}, so money is "
+        f"paid as the work needs it. Make the payment due on or after {day(after)}, or make it £1,000.00 or less")
+    assert schedule(client, agreement, "600", start).status_code == 302
+    response = schedule(client, agreement, "500", last_day)
+    assert field_error(response, "due_on").endswith(f"£600.00 is due by then already. Make the payment due on or "
+                                                    f"after {day(after)}, or make it £400.00 or less")
+    assert schedule(client, agreement, "400", last_day).status_code == 302  # exactly half
+    assert schedule(client, agreement, "1,000", after).status_code == 302  # day 31
+    payments = db.session.scalars(select(Payment).where(Payment.agreement_id == agreement.id)
+                                  .order_by(Payment.id)).all()
+    assert [p.amount_pence for p in payments] == [600_00, 400_00, 1_000_00]
+    # A cancelled payment no longer counts; the share is a setting.
+    cancel = f"/agreements/payments/{payments[0].id}/cancel"
+    assert client.post(cancel, data={"version": str(payments[0].version), "reason": "Too early"}).status_code == 302
+    app.config["PAYMENT_MAX_UPFRONT_PERCENT"] = 25
+    response = schedule(client, agreement, "200", start)
+    assert field_error(response, "due_on").startswith("No more than 25% of the grant (£500.00)")
+    assert schedule(client, agreement, "100", start).status_code == 302
+
+
 def test_cancelling_a_scheduled_payment_frees_its_money(as_role, world: World) -> None:
     agreement = active_agreement(as_role, world)
     client = as_role("finance")
-    schedule(client, agreement, "2000", uk_today())
+    later = uk_today() + timedelta(days=30)
+    schedule(client, agreement, "2000", later)
     payment = db.session.scalar(select(Payment).where(Payment.agreement_id == agreement.id))
     url = f"/agreements/payments/{payment.id}/cancel"
     assert field_error(client.post(url, data={"version": str(payment.version)}), "reason") == \
         "Give the reason for cancelling the payment"
     assert client.post(url, data={"version": str(payment.version), "reason": "Wrong amount"}).status_code == 302
     assert fresh(agreement).scheduled_pence == 0
-    assert schedule(client, agreement, "2000", uk_today()).status_code == 302
+    assert schedule(client, agreement, "2000", later).status_code == 302
 
 
 def test_payments_wait_for_acceptance_and_only_finance_makes_them(as_role, world: World) -> None:
@@ -313,7 +351,7 @@ def test_closing_needs_no_scheduled_payments_and_terminating_cancels_them(as_rol
     agreement = active_agreement(as_role, world)
     finance = as_role("finance")
     schedule(finance, agreement, "500", uk_today())
-    schedule(finance, agreement, "700", uk_today())
+    schedule(finance, agreement, "700", uk_today() + timedelta(days=30))
     first = db.session.scalars(select(Payment).where(Payment.agreement_id == agreement.id).order_by(Payment.id)).first()
     finance.post(f"/agreements/payments/{first.id}/paid", data={"version": str(first.version),
                                                                **dates("paid_on", uk_today()), "finance_reference": "AP-1"})
@@ -333,6 +371,11 @@ def test_closing_needs_no_scheduled_payments_and_terminating_cancels_them(as_rol
                             repayment_pence="£250")
     assert response.status_code == 302
     agreement = fresh(agreement)
-    assert (agreement.status, agreement.repayment_due_pence, agreement.scheduled_pence) == ("terminated", 250_00, 500_00)
+    assert (agreement.status, agreement.scheduled_pence) == ("terminated", 500_00)
+    repayment = db.session.scalar(select(Repayment).where(Repayment.agreement_id == agreement.id))
+    assert (repayment.amount_pence, repayment.received_pence, repayment.status, repayment.reason) == (
+        250_00, 0, "due", "Project stopped")
+    assert repayment.due_on == uk_today() + timedelta(days=30)
     assert sorted(p.status for p in agreement.payments) == ["cancelled", "paid"]
-    assert events("grant_agreement", agreement.id)[-2:] == ["agreement.terminated", "agreement.repayment_due"]
+    assert events("grant_agreement", agreement.id)[-2:] == ["agreement.terminated", "agreement.closed_out"]
+    assert events("repayment", repayment.id) == ["repayment.due"]

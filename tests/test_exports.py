@@ -25,7 +25,7 @@ from exports.government_return import build_government_return
 from exports.grants_register import build_grants_register
 from exports.payments import build_payments
 from exports.threesixty_giving import Publisher, build_360giving
-from exports.workbook import MONEY_FORMAT, safe_text
+from exports.workbook import MONEY_FORMAT, cell_text, needs_quote_prefix
 from grants.core.dates import financial_year_bounds, period_named, whole_year
 from grants.core.extensions import db
 from grants.core.models import (
@@ -40,6 +40,7 @@ from grants.core.models import (
     Organisation,
     OutcomeMeasure,
     Payment,
+    Repayment,
     ReturnSpend,
 )
 from grants.finance import reports
@@ -100,9 +101,12 @@ class Grants:
         agreement = GrantAgreement(
             award_id=award.id, bid=award.bid, organisation_id=award.organisation_id, status=status,
             amount_pence=award.amount_pence, start_date=start, end_date=end, standard_conditions="Standard",
-            prepared_by_id=self.world.user("officer").id, repayment_due_pence=repayment_pence)
+            prepared_by_id=self.world.user("officer").id)
         db.session.add(agreement)
         db.session.flush()
+        if repayment_pence:
+            db.session.add(Repayment(agreement_id=agreement.id, amount_pence=repayment_pence, reason="Unspent grant",
+                                     due_on=end, created_by_id=self.world.user("officer").id))
         self.agreements[key] = agreement
         return agreement
 
@@ -281,13 +285,16 @@ def assert_well_formed(data: bytes, sheet: str, money_columns: list[str], date_c
 # --- safe text ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("raw", "written"), [
-    ("=1+1", "'=1+1"), ("+44 1234", "'+44 1234"), ("-5 bikes", "'-5 bikes"), ("@SUM(A1)", "'@SUM(A1)"),
-    ("\tTabbed", "'\tTabbed"), ("\rReturn", "'\rReturn"), ("Bell\x07 and\x00 nul", "Bell and nul"),
-    ("\x0b\x0c=x", "'=x"), ("Plain text", "Plain text"), ("line\nbreak", "line\nbreak"), ("#N/A", "#N/A"),
+@pytest.mark.parametrize(("raw", "written", "quoted"), [
+    ("=1+1", "=1+1", True), ("+44 1234", "+44 1234", True), ("-5 bikes", "-5 bikes", True),
+    ("@SUM(A1)", "@SUM(A1)", True), ("\tTabbed", "\tTabbed", True), ("\rReturn", "\rReturn", True),
+    ("Bell\x07 and\x00 nul", "Bell and nul", False), ("\x0b\x0c=x", "=x", True), ("Plain text", "Plain text", False),
+    ("line\nbreak", "line\nbreak", False), ("#N/A", "#N/A", True), ("x\ufffe\uffff\ud800y", "xy", False),
 ])
-def test_user_text_is_neutralised(raw: str, written: str) -> None:
-    assert safe_text(raw) == written
+def test_user_text_keeps_its_value_and_is_marked_as_text(raw: str, written: str, quoted: bool) -> None:
+    """The value is exactly as typed, less what XML forbids; a would-be formula gets the quote-prefix style."""
+    assert cell_text(raw) == written
+    assert needs_quote_prefix(written) is quoted
 
 
 def test_builders_do_not_import_flask() -> None:
@@ -310,7 +317,9 @@ def test_grants_register_rows(grants: Grants) -> None:
     agreement = grants.agreements["bikes"]
     assert (bikes.agreement_reference, bikes.agreement_status) == (agreement.reference, "Active")
     assert (bikes.agreement_start, bikes.agreement_end) == (date(2025, 6, 1), date(2026, 3, 31))
-    assert (bikes.paid_pence, bikes.scheduled_pence, bikes.repayment_due_pence) == (1_000_00, 2_000_00, 250_00)
+    assert (bikes.paid_pence, bikes.scheduled_pence) == (1_000_00, 2_000_00)
+    assert (bikes.repayment_asked_pence, bikes.repaid_pence, bikes.repayment_written_off_pence,
+            bikes.repayment_outstanding_pence, bikes.close_out) == (250_00, 0, 0, 250_00, None)
     # H1 accepted; H2 returned for changes and, on 1 June 2026, past its 1 May due date.
     assert (bikes.returns_due, bikes.returns_submitted, bikes.returns_accepted, bikes.returns_overdue) == (1, 0, 1, 1)
     victims = rows[grants.awards["victims"].bid.reference]
@@ -332,18 +341,25 @@ def test_grants_register_workbook(grants: Grants) -> None:
     data = register_bytes()
     book = assert_well_formed(
         data, "Grants",
-        ["Amount requested", "Amount awarded", "Paid to date", "Scheduled, not yet paid", "Repayment due"],
+        ["Amount requested", "Amount awarded", "Paid to date", "Scheduled, not yet paid", "Repayment asked for",
+         "Repaid", "Repayment written off", "Repayment outstanding", "Close-out: reported spend",
+         "Close-out: underspend", "Close-out: released to budget"],
         ["Award date", "Agreement start", "Agreement end"])
     rows = table(book["Grants"])
     assert len(rows) == len(grants.awards) - 1
     bikes = next(r for r in rows if r["Bid reference"] == grants.awards["bikes"].bid.reference)
     assert bikes["Amount requested"] == pytest.approx(4500.50)
-    assert bikes["Amount awarded"] == 4000 and bikes["Repayment due"] == 250
+    assert bikes["Amount awarded"] == 4000 and bikes["Repayment asked for"] == 250
+    assert (bikes["Repaid"], bikes["Repayment outstanding"], bikes["Close-out: released to budget"]) == (0, 250, None)
     assert bikes["Award date"] == datetime(2025, 5, 20)
     assert bikes["Returns overdue"] == 1 and isinstance(bikes["Returns overdue"], int)
-    # Hostile names and titles arrive as text, apostrophe first, never as formulas.
+    # Hostile names and titles arrive as text, exactly as typed, never as formulas, quote-prefixed.
     for name in HOSTILE_NAMES:
-        assert any(r["Organisation"] == "'" + name and r["Title"] == "'" + name for r in rows)
+        assert any(r["Organisation"] == name and r["Title"] == name for r in rows)
+    for title in ("Organisation", "Title"):
+        hostile = [c for c in column_cells(book["Grants"], title) if c.value in HOSTILE_NAMES]
+        assert len(hostile) == len(HOSTILE_NAMES)
+        assert all(c.data_type == "s" and c.quotePrefix for c in hostile)
     info = about(book)
     assert info["Grants register 2025-26"] is None
     assert info["Period"] == "2025-26"
@@ -362,8 +378,10 @@ def test_an_empty_year_still_makes_a_workbook(grants: Grants) -> None:
                                   made_by="=cmd", made_at=MADE_AT)
     assert count == 0
     book = open_book(out.getvalue())
-    assert book["Grants"].auto_filter.ref == "A1:W1"
-    assert about(book)["Rows of data"] == 0 and about(book)["Made by"] == "'=cmd"
+    assert book["Grants"].auto_filter.ref == "A1:AC1"
+    assert about(book)["Rows of data"] == 0 and about(book)["Made by"] == "=cmd"
+    made_by = next(c for c in book["About"]["B"] if c.value == "=cmd")
+    assert made_by.data_type == "s" and made_by.quotePrefix
 
 
 def test_register_writes_to_a_path(grants: Grants, tmp_path: Path) -> None:
@@ -457,11 +475,13 @@ def test_government_return_workbook(grants: Grants) -> None:
     rows = table(book["Grants"])
     assert count == 2 and len(rows) == 3  # two grants and the totals row
     victims = next(r for r in rows if r["Purpose"] == "Victim support worker")
-    assert victims["'=Victims supported"] == 120  # a measure's name is text, never a formula
+    assert victims["=Victims supported"] == 120  # a measure's name is text, never a formula
+    header = next(c for c in book["Grants"][1] if c.value == "=Victims supported")
+    assert header.data_type == "s" and header.quotePrefix and header.font.b
     assert victims["Better able to cope (%)"] == 64 and victims["Spend in period"] == 5500
     totals = rows[-1]
     assert totals["Bid reference"] == "Total" and totals["Amount awarded"] == 13_000
-    assert totals["Paid in period"] == 6_000 and totals["'=Victims supported"] == 120
+    assert totals["Paid in period"] == 6_000 and totals["=Victims supported"] == 120
     measure_totals = table(book["Measure totals"])
     assert [(r["Category"], r["Total"], r["How added up"]) for r in measure_totals] == [
         ("Outcomes", 64, "Average of the grants that answered"), ("Support", 120, "Sum over the grants")]
@@ -492,7 +512,9 @@ def test_payments_workbook(grants: Grants) -> None:
     book = assert_well_formed(out.getvalue(), "Payments", ["Amount"], ["Due on", "Paid on"])
     rows = table(book["Payments"])
     paid = next(r for r in rows if r["Payment reference"] == grants.payments["bikes_paid"].reference)
-    assert paid["Finance reference"] == "'=cmd|' /C calc'!A0"
+    assert paid["Finance reference"] == "=cmd|' /C calc'!A0"  # as in the ledger, with no apostrophe added
+    reference = next(c for c in column_cells(book["Payments"], "Finance reference") if c.value == "=cmd|' /C calc'!A0")
+    assert reference.data_type == "s" and reference.quotePrefix
     assert paid["Status"] == "Paid" and paid["Paid on"] == datetime(2025, 7, 1) and paid["Amount"] == 1000
     assert isinstance(paid["Amount"], int | float) and not isinstance(paid["Amount"], str)
 
@@ -537,9 +559,11 @@ def test_360giving_workbook(grants: Grants) -> None:
     by_org = {g["Recipient Org:Name"]: g["Recipient Org:Identifier"] for g in grants_out}
     assert by_org["Fenland CSP"] == "GB-LAE-FEN"
     assert by_org["Huntingdonshire CSP"] == f"{PREFIX}-ORG-{grants.orgs['hunts'].id}"
-    assert by_org["'" + HOSTILE_NAMES[0]] == f"{PREFIX}-ORG-{grants.orgs['hostile0'].id}"
-    hostile = next(g for g in grants_out if g["Recipient Org:Name"] == "'" + HOSTILE_NAMES[0])
-    assert hostile["Title"] == "'" + HOSTILE_NAMES[0]  # a would-be formula, neutralised
+    assert by_org[HOSTILE_NAMES[0]] == f"{PREFIX}-ORG-{grants.orgs['hostile0'].id}"
+    hostile = next(g for g in grants_out if g["Recipient Org:Name"] == HOSTILE_NAMES[0])
+    assert hostile["Title"] == HOSTILE_NAMES[0]  # a would-be formula: exact text, quote-prefixed, never run
+    title = next(c for c in column_cells(ws, "Title") if c.value == HOSTILE_NAMES[0])
+    assert title.data_type == "s" and title.quotePrefix
     assert HOSTILE_NAMES[0] not in [g["Description"] for g in grants_out]
     bikes = next(g for g in grants_out if g["Title"] == "Cycle marking")
     assert bikes["Amount Awarded"] == 4000 and bikes["Data Source"] == f"https://opcc.example/g/{grants.awards['bikes'].bid_id}"

@@ -29,17 +29,33 @@ from grants.assessment.rules import CRITERIA
 from grants.auth.rules import issue_reset_token
 from grants.core.dates import today as uk_today
 from grants.core.extensions import db
-from grants.core.models import Bid, BudgetLine, Fund, GrantAgreement, MonitoringReturn, OutboxEmail, Payment, User
+from grants.core.models import (
+    AgreementVariation,
+    Bid,
+    BudgetLine,
+    ConditionsVersion,
+    Fund,
+    GrantAgreement,
+    MonitoringReturn,
+    OutboxEmail,
+    Payment,
+    Repayment,
+    User,
+)
 from tests.conftest import PASSWORD
 from tests.records import (
     Records,
     add_payment,
+    add_repayment,
     build_records,
     empty_database,
     module_app,
     new_agreement,
     new_bid,
+    new_conditions_version,
     new_measure,
+    new_variation,
+    paid_agreement,
     returns_of,
     sign_in_as,
 )
@@ -193,8 +209,26 @@ def fresh_agreement(status: str) -> Prepare:
     return lambda app, records: {"agreement_id": new_agreement(app, records, status=status)}
 
 
+def fresh_variation(status: str) -> Prepare:
+    return lambda app, records: {"variation_id": new_variation(app, records, status=status)}
+
+
+def variation_pages(values: dict[str, Any]) -> list[Page]:
+    variation = {"variation_id": values["variation_id"]}
+    return [("officer", "variations.view", variation), ("applicant", "variations.view", variation)]
+
+
 def fresh_payment(app: Flask, records: Records) -> dict[str, Any]:
     return {"payment_id": add_payment(app, records, new_agreement(app, records))}
+
+
+def fresh_paid_agreement(app: Flask, records: Records) -> dict[str, Any]:
+    """An agreement with money paid, so a repayment can be asked for (and use some of it up)."""
+    return {"agreement_id": paid_agreement(app, records)}
+
+
+def fresh_repayment(app: Flask, records: Records) -> dict[str, Any]:
+    return {"repayment_id": add_repayment(app, records, paid_agreement(app, records))}
 
 
 def fresh_return(*, submitted: bool) -> Prepare:
@@ -221,6 +255,8 @@ def bid_pages(values: dict[str, Any]) -> list[Page]:
 def agreement_pages(values: dict[str, Any]) -> list[Page]:
     if "payment_id" in values:
         agreement_id = db.session.get(Payment, values["payment_id"]).agreement_id
+    elif "repayment_id" in values:
+        agreement_id = db.session.get(Repayment, values["repayment_id"]).agreement_id
     else:
         agreement_id = values["agreement_id"]
     agreement = {"agreement_id": agreement_id}
@@ -246,6 +282,12 @@ def no_pages(values: dict[str, Any]) -> list[Page]:
 def latest_outbox(values: dict[str, Any]) -> list[Page]:
     message_id = db.session.scalar(select(OutboxEmail.id).order_by(OutboxEmail.id.desc()))
     return [("admin", "admin.outbox", {}), ("admin", "admin.outbox_message", {"message_id": message_id})]
+
+
+def latest_conditions_pages() -> list[Page]:
+    """The list of versions of the standard conditions, and the newest version's own page."""
+    newest = db.session.scalar(select(ConditionsVersion.id).order_by(ConditionsVersion.number.desc()))
+    return [("admin", "admin.conditions", {}), ("admin", "admin.conditions_version", {"version_id": newest})]
 
 
 def agreement_fields() -> st.SearchStrategy[dict[str, Any]]:
@@ -274,6 +316,14 @@ FORMS = [
     Form("auth.forgot_password", None, lambda: form(email=email()), shows=latest_outbox),
     Form("auth.reset_password", None, lambda: form(password=password(), confirm=password()),
          prepare=fresh_reset_token, examples=15),
+    # The second factor, asked for after the right password, and each person's own account.
+    Form("auth.sign_in_code", "officer awaiting code", lambda: form(code=text()), examples=15),
+    Form("auth.sign_in_recovery", "officer awaiting code", lambda: form(code=text()), examples=15),
+    Form("auth.sign_in_set_up", "spare awaiting code", lambda: form(code=text()), examples=15),
+    Form("auth.set_up_two_step", "spare", lambda: form(code=text()), examples=15),
+    Form("auth.new_recovery_codes", "officer", lambda: form(code=text()), examples=15),
+    Form("auth.change_password", "spare", lambda: form(current=password(), password=password(), confirm=password()),
+         examples=15),
     # Bids.
     Form("bids.start", "applicant", lambda: form(fund_year_id=number(), submit=text()),
          shows=lambda values: [("applicant", "bids.index", {})]),
@@ -288,6 +338,8 @@ FORMS = [
          examples=20),
     Form("assessment.reject", "officer", lambda: form(version=version(), reasons=text()),
          prepare=fresh_bid("submitted"), shows=bid_pages, examples=20),
+    Form("assessment.declare_conflict", "officer", lambda: form(details=text()), prepare=fresh_bid("submitted"),
+         shows=bid_pages, examples=15),
     Form("assessment.award", "officer", lambda: form(version=version(), amount_pence=money(), reasons=text(),
                                                      public_summary=text()),
          prepare=fresh_bid("in_review"), shows=bid_pages),
@@ -297,6 +349,21 @@ FORMS = [
     # Agreements and payments.
     Form("agreements.prepare", "officer", agreement_fields, prepare=fresh_bid("approved"), shows=bid_pages,
          examples=20),
+    # Variations.
+    Form("variations.propose", "officer", lambda: form(version=version(), amount_pence=money(), end_date=a_date(),
+                                                       special_conditions=text(), reasons=text()),
+         prepare=fresh_agreement("active"), shows=agreement_pages, examples=15),
+    Form("variations.approve", "approver", lambda: form(version=version(), note=text()),
+         prepare=fresh_variation("awaiting_approval"), shows=variation_pages, examples=10),
+    Form("variations.refuse", "approver", lambda: form(version=version(), note=text()),
+         prepare=fresh_variation("awaiting_approval"), shows=variation_pages, examples=10),
+    Form("variations.withdraw", "officer", lambda: form(version=version(), note=text()),
+         prepare=fresh_variation("offered"), shows=variation_pages, examples=10),
+    Form("variations.decline", "applicant", lambda: form(version=version(), note=text()),
+         prepare=fresh_variation("offered"), shows=variation_pages, examples=10),
+    Form("variations.accept", "applicant", lambda: form(version=version(), accepted_name=text(), accepted_role=text(),
+                                                        confirm=choice("y", "")),
+         prepare=fresh_variation("offered"), shows=variation_pages, examples=10),
     Form("agreements.edit", "officer", agreement_fields, prepare=fresh_agreement("draft"), shows=agreement_pages,
          examples=20),
     Form("agreements.issue", "officer", lambda: form(version=version()), prepare=fresh_agreement("draft"),
@@ -315,6 +382,15 @@ FORMS = [
                                                               finance_reference=text()),
          prepare=fresh_payment, shows=agreement_pages, examples=20),
     Form("payments.cancel", "finance", lambda: form(version=version(), reason=text()), prepare=fresh_payment,
+         shows=agreement_pages, examples=15),
+    # Repayments.
+    Form("repayments.new", "officer", lambda: form(version=version(), amount_pence=money(), reason=text(),
+                                                   due_on=a_date()),
+         prepare=fresh_paid_agreement, shows=lambda values: agreement_pages(values) + latest_outbox(values),
+         examples=20),
+    Form("repayments.receive", "finance", lambda: form(amount_pence=money(), received_on=a_date(), reference=text()),
+         prepare=fresh_repayment, shows=agreement_pages, examples=20),
+    Form("repayments.write_off", "finance", lambda: form(version=version(), reason=text()), prepare=fresh_repayment,
          shows=agreement_pages, examples=15),
     # Monitoring returns.
     Form("monitoring.edit", "applicant", lambda: form(
@@ -359,6 +435,13 @@ FORMS = [
     Form("admin.load_measures", "admin", lambda: form(set_key=choice("moj-victims", "home-office-crime")),
          prepare=record("measure_fund", "fund_id"),
          shows=lambda values: [("admin", "admin.measures", values)], examples=10),
+    # Versions of the standard conditions.
+    Form("admin.new_conditions", "admin", lambda: form(text=text(), effective_from=a_date()),
+         shows=lambda values: latest_conditions_pages(), examples=20),
+    Form("admin.edit_conditions", "admin", lambda: form(text=text(), effective_from=a_date()),
+         prepare=lambda app, records: {"version_id": new_conditions_version(app, records)},
+         shows=lambda values: [("admin", "admin.conditions", {}), ("admin", "admin.conditions_version", values),
+                               ("admin", "admin.edit_conditions", values)], examples=20),
     Form("admin.new_organisation", "admin", organisation_fields, shows=admin_pages("admin.organisations", "admin.users")),
     Form("admin.edit_organisation", "admin", lambda: organisation_fields(active=choice("y")),
          prepare=record("org_other", "organisation_id"),
@@ -387,7 +470,9 @@ FORMS = [
          examples=15),
 ]
 # The record whose version a form carries, by the URL parameter that names it.
-VERSIONED = {"bid_id": Bid, "agreement_id": GrantAgreement, "payment_id": Payment, "return_id": MonitoringReturn}
+VERSIONED = {"bid_id": Bid, "agreement_id": GrantAgreement, "payment_id": Payment, "repayment_id": Repayment,
+             "variation_id": AgreementVariation,
+             "return_id": MonitoringReturn}
 
 
 # --- running them ---------------------------------------------------------------------------------------------
@@ -473,7 +558,7 @@ def test_every_post_form_is_fuzzed() -> None:
     """A form added later fails here until it has a line in FORMS."""
     app = create_app("testing")
     posts = {r.endpoint for r in app.url_map.iter_rules() if "POST" in (r.methods or set())}
-    not_forms = {"auth.sign_out"}  # a button with nothing to type
+    not_forms = {"auth.sign_out", "auth.turn_off_two_step", "admin.reset_two_step"}  # buttons with nothing to type
     assert sorted(posts - not_forms - {spec.endpoint for spec in FORMS}) == []
 
 
@@ -510,6 +595,12 @@ def test_planted_markup_is_shown_escaped(fuzz_app: Flask, records: Records) -> N
     post("admin", "admin.new_fund", {"name": mark("fund"), "description": mark("about"), "funding_source": "opcc",
                                      "monitoring_due_days": "31"})
     shows("admin", "admin.funds", ["fund"])
+    future = new_conditions_version(fuzz_app, records)
+    with fuzz_app.app_context():
+        starts = db.session.get(ConditionsVersion, future).effective_from
+        db.session.remove()
+    post("admin", "admin.edit_conditions", {"text": mark("wording"), "effective_from": boxes(starts)}, version_id=future)
+    shows("admin", "admin.conditions_version", ["wording"], version_id=future)
     post("admin", "admin.new_organisation", {"name": mark("org"), "org_type": "other"})
     shows("admin", "admin.organisations", ["org"])
     post("admin", "admin.edit_user", {"name": mark("person"), "role": "applicant",
@@ -577,6 +668,14 @@ def test_planted_markup_is_shown_escaped(fuzz_app: Flask, records: Records) -> N
          payment_id=paid)
     post("finance", "payments.cancel", {"reason": mark("cancel")}, payment_id=cancelled)
     shows("finance", "agreements.view", ["condition", "ref"], agreement_id=agreement_id)
+    post("officer", "repayments.new", {"amount_pence": "40", "reason": mark("clawback")}, agreement_id=agreement_id)
+    with fuzz_app.app_context():
+        repayment_id = db.session.scalar(select(Repayment.id).where(Repayment.agreement_id == agreement_id))
+        db.session.remove()
+    post("finance", "repayments.receive", {"amount_pence": "10", "received_on": boxes(today),
+                                           "reference": mark("receipt")}, repayment_id=repayment_id)
+    shows("applicant", "agreements.view", ["clawback", "receipt"], agreement_id=agreement_id)
+    shows("finance", "agreements.view", ["clawback", "receipt"], agreement_id=agreement_id)
 
     answers = ["progress", "challenges"]
     post("applicant", "monitoring.edit", {**{name: mark(name) for name in answers}, "rag": "green",

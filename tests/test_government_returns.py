@@ -15,14 +15,25 @@ from sqlalchemy import select
 from exports.government_return import build_government_return, columns_for
 from exports.workbook import pounds
 from grants.agreements.lifecycle import AGREEMENT
-from grants.core.dates import Period, period_named
+from grants.core.dates import Period, london_date, period_named
 from grants.core.extensions import db
-from grants.core.models import FUNDING_SOURCES, Award, Fund, FundYear, GrantAgreement, MonitoringReturn
+from grants.core.models import (
+    FUNDING_SOURCES,
+    AuditEvent,
+    Award,
+    Fund,
+    FundYear,
+    GrantAgreement,
+    MonitoringReturn,
+    Repayment,
+    User,
+)
 from grants.demo import seed_demo
 from grants.finance.government import GOVERNMENT_SOURCES, GovernmentReturnRow, government_return
 from grants.monitoring.lifecycle import RETURN
 from grants.monitoring.measures import combine
 from grants.monitoring.rules import COUNTED
+from grants.repayments.rules import Receipt, RepaymentRequest, ask_repayment, record_receipt
 
 TODAY = date(2026, 12, 2)
 YEAR = 2026
@@ -31,6 +42,14 @@ YEAR = 2026
 @pytest.fixture()
 def demo(app: Flask) -> None:
     seed_demo(TODAY)
+    # Part of a Ministry of Justice grant asked back and part of that received, so the returns have repayments.
+    agreement = _grants_of("moj")[0]
+    officer = db.session.scalar(select(User).where(User.role == "officer"))
+    finance = db.session.scalar(select(User).where(User.role == "finance"))
+    repayment, problems = ask_repayment(agreement, officer, RepaymentRequest(1_000_00, "Unspent", None), TODAY)
+    assert repayment is not None, problems
+    assert record_receipt(repayment, finance, Receipt(400_00, TODAY, "AR-1"), TODAY) == {}
+    db.session.commit()
 
 
 def _grants_of(source: str) -> list[GrantAgreement]:
@@ -56,7 +75,15 @@ def _expected(agreement: GrantAgreement, period: Period) -> dict[str, object]:
         answers = [v.value for r in sorted(counted, key=lambda r: r.period_start) for v in r.values
                    if v.measure_id == measure.id]
         measures[measure.id] = combine(measure.unit, answers)
+    repayments = db.session.scalars(select(Repayment).where(Repayment.agreement_id == agreement.id)).all()
+    received = {r.id: sum(x.amount_pence for x in r.receipts if x.received_on <= period.end) for r in repayments}
+    written_off = {e.object_id for e in db.session.scalars(select(AuditEvent).where(
+        AuditEvent.object_type == "repayment", AuditEvent.action == "repayment.cancelled"))
+        if london_date(e.occurred_at) <= period.end}
     return {
+        "repaid_to_period_end_pence": sum(received.values()),
+        "repayment_outstanding_pence": sum(r.amount_pence - received[r.id] for r in repayments
+                                           if london_date(r.created_at) <= period.end and r.id not in written_off),
         "awarded_pence": agreement.amount_pence,
         "paid_in_period_pence": sum(p.amount_pence for p in paid if period.start <= p.paid_on <= period.end),
         "paid_to_period_end_pence": sum(p.amount_pence for p in paid if p.paid_on <= period.end),
@@ -109,6 +136,8 @@ def test_the_demo_has_full_returns_and_one_due_and_one_overdue(demo: None) -> No
     assert all(value is not None for r in quarter.rows for value in r.measures.values())
     year = government_return("moj", period_named(YEAR, "FY"), today=TODAY)  # type: ignore[arg-type]
     assert any(t.category == "Support by need" and t.total for t in year.category_totals)
+    assert [(r.repayment_outstanding_pence, r.repaid_to_period_end_pence) for r in year.rows
+            if r.repayment_outstanding_pence or r.repaid_to_period_end_pence] == [(600_00, 400_00)]
 
 
 def test_a_past_period_gives_the_same_figures_when_made_again_later(demo: None) -> None:

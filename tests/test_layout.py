@@ -24,7 +24,8 @@ PROJECT = Path(__file__).resolve().parents[1]
 GRANTS = PROJECT / "grants"
 TEMPLATES = PROJECT / "templates"
 PYTHON = PROJECT / ".venv" / "bin" / "python"
-FEATURES = ("bids", "assessment", "agreements", "payments", "monitoring", "finance", "public", "admin", "auth", "main")
+FEATURES = ("bids", "assessment", "agreements", "payments", "repayments", "monitoring", "finance", "public", "admin",
+            "auth", "main")
 
 
 def module_name(path: Path) -> str:

@@ -43,12 +43,16 @@ from grants.core.lifecycle import REGISTRY, Action, Lifecycle, event_label
 from grants.core.models import ROLES, AuditEvent
 from grants.monitoring.lifecycle import RETURN
 from grants.payments.lifecycle import PAYMENT
+from grants.variations.lifecycle import VARIABLE
 from tests.records import (
     Records,
     add_payment,
+    add_repayment,
     build_records,
     new_agreement,
     new_bid,
+    new_variation,
+    paid_agreement,
     returns_of,
     sign_in_as,
 )
@@ -370,8 +374,16 @@ def _agreement(status: str) -> Callable[[Flask, Records], int]:
     return lambda app, records: new_agreement(app, records, status=status)
 
 
+def _variation(status: str) -> Callable[[Flask, Records], int]:
+    return lambda app, records: new_variation(app, records, status=status)
+
+
 def _payment(app: Flask, records: Records) -> int:
     return add_payment(app, records, new_agreement(app, records))
+
+
+def _repayment(app: Flask, records: Records) -> int:
+    return add_repayment(app, records, paid_agreement(app, records))
 
 
 def _return(*, submitted: bool) -> Callable[[Flask, Records], int]:
@@ -398,6 +410,7 @@ PAGE_CASES: dict[tuple[str, str], PageCase] = {
     ("bid", "reject"): PageCase(_bid("submitted"), "officer", _versioned(reasons="Out of scope")),
     ("bid", "reject_recommendation"): PageCase(_bid("recommended"), "approver", _versioned(reasons="Out of scope")),
     ("bid", "prepare_agreement"): PageCase(_bid("approved"), "officer", lambda version: TERMS),
+    ("bid", "declare_conflict"): PageCase(_bid("submitted"), "officer", lambda version: {"details": "My sister"}),
     ("grant_agreement", "issue"): PageCase(_agreement("draft"), "officer", _versioned()),
     ("grant_agreement", "edit"): PageCase(_agreement("draft"), "officer", _versioned(**TERMS)),
     ("grant_agreement", "accept"): PageCase(_agreement("issued"), "applicant", _versioned(
@@ -407,8 +420,22 @@ PAGE_CASES: dict[tuple[str, str], PageCase] = {
         "amount_pence": "100", "due_on": _day(TODAY + timedelta(days=30))}),
     ("grant_agreement", "end"): PageCase(_agreement("active"), "officer",
                                          _versioned(outcome="terminated", reason="Project stopped")),
+    ("grant_agreement", "vary"): PageCase(_agreement("active"), "officer", _versioned(
+        amount_pence="900", end_date=_day(TODAY + timedelta(days=300)), special_conditions="Report any thefts",
+        reasons="Fewer sessions")),
+    ("agreement_variation", "approve"): PageCase(_variation("awaiting_approval"), "approver", _versioned(note="Yes")),
+    ("agreement_variation", "refuse"): PageCase(_variation("awaiting_approval"), "approver", _versioned(note="No")),
+    ("agreement_variation", "withdraw"): PageCase(_variation("offered"), "officer", _versioned(note="In error")),
+    ("agreement_variation", "decline"): PageCase(_variation("offered"), "applicant", _versioned(note="Not now")),
+    ("agreement_variation", "accept"): PageCase(_variation("offered"), "applicant", _versioned(
+        accepted_name="Tom Hughes", accepted_role="Manager", confirm="y")),
     ("payment", "pay"): PageCase(_payment, "finance", _versioned(paid_on=_day(TODAY), finance_reference="AP-1")),
     ("payment", "cancel"): PageCase(_payment, "finance", _versioned(reason="Wrong amount")),
+    ("grant_agreement", "ask_repayment"): PageCase(paid_agreement, "officer",
+                                                   _versioned(amount_pence="10", reason="Unspent grant")),
+    ("repayment", "receive"): PageCase(_repayment, "finance", lambda version: {
+        "amount_pence": "10", "received_on": _day(TODAY), "reference": "AR-1"}),
+    ("repayment", "write_off"): PageCase(_repayment, "finance", _versioned(reason="Cannot be recovered")),
     ("monitoring_return", "complete"): PageCase(_return(submitted=False), "applicant",
                                                 _versioned(progress="Two events held", save="Save")),
     ("monitoring_return", "review"): PageCase(_return(submitted=True), "officer",
@@ -480,10 +507,13 @@ def grant(status: str = "active") -> SimpleNamespace:
 def stand_in(lifecycle: Lifecycle, status: str, **changes: Any) -> SimpleNamespace:
     """A record every guard lets through: our organisation's, on a running grant, its period started."""
     fields: dict[str, dict[str, Any]] = {
-        "bid": {"organisation_id": OUR_ORG, "recommended_by": None, "assessment": None, "agreement": None},
+        "bid": {"organisation_id": OUR_ORG, "recommended_by": None, "assessment": None, "agreement": None,
+                "conflicted": ()},
         "grant_agreement": {"organisation_id": OUR_ORG, "organisation": SimpleNamespace(name="Fenland CSP")},
         "payment": {"agreement": grant()},
+        "repayment": {"agreement": grant("closed"), "due_on": TODAY + timedelta(days=30)},
         "monitoring_return": {"agreement": grant(), "period_start": PERIOD_STARTED, "due_on": TODAY + timedelta(days=30)},
+        "agreement_variation": {"agreement": grant(), "proposed_by_id": 99},
     }
     assert lifecycle.record in fields, f"add a stand-in {lifecycle.record} to tests/test_lifecycles.py"
     return SimpleNamespace(status=status, **{**fields[lifecycle.record], **changes})
@@ -491,9 +521,10 @@ def stand_in(lifecycle: Lifecycle, status: str, **changes: Any) -> SimpleNamespa
 
 @pytest.fixture()
 def stand_in_queries(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The bid guards ask the database who recommended or assessed a bid and whether it has an agreement:
-    here they read the stand-in bid instead."""
+    """The bid guards ask the database who recommended or assessed a bid, who declared a conflict of interest
+    in it and whether it has an agreement: here they read the stand-in bid instead."""
     monkeypatch.setattr("grants.assessment.rules.recommender", lambda bid: bid.recommended_by)
+    monkeypatch.setattr("grants.assessment.rules.conflict_declared", lambda bid, user: user.id in bid.conflicted)
     monkeypatch.setattr("grants.assessment.rules.latest_assessment", lambda bid: bid.assessment)
     monkeypatch.setattr("grants.agreements.queries.agreement_for_bid", lambda bid: bid.agreement)
 
@@ -534,8 +565,21 @@ def _they_assessed(user: SimpleNamespace) -> tuple[dict[str, Any], SimpleNamespa
     return {"assessment": SimpleNamespace(assessor_id=user.id)}, user
 
 
+def _they_declared(user: SimpleNamespace) -> tuple[dict[str, Any], SimpleNamespace]:
+    return {"conflicted": (user.id,)}, user
+
+
+def _of_the_bidder(user: SimpleNamespace) -> tuple[dict[str, Any], SimpleNamespace]:
+    """Staff who belong to the organisation that made the bid."""
+    return {}, person(user.role, OUR_ORG)
+
+
 def _has_agreement(user: SimpleNamespace) -> tuple[dict[str, Any], SimpleNamespace]:
     return {"agreement": SimpleNamespace(id=1)}, user
+
+
+def _they_proposed(user: SimpleNamespace) -> tuple[dict[str, Any], SimpleNamespace]:
+    return {"proposed_by_id": user.id}, user
 
 
 def _period_not_started(user: SimpleNamespace) -> tuple[dict[str, Any], SimpleNamespace]:
@@ -544,12 +588,20 @@ def _period_not_started(user: SimpleNamespace) -> tuple[dict[str, Any], SimpleNa
 
 NOT_RUNNING = [_grant_in(s) for s in AGREEMENT.stored_keys if s != "active"]
 NOT_PAYABLE = [_grant_in(s) for s in AGREEMENT.stored_keys if s not in PAYABLE]
+NOT_VARIABLE = [_grant_in(s) for s in AGREEMENT.stored_keys if s not in VARIABLE]
 # For each action with guards, ways its guards must refuse (a changed record, or another person).
+IMPARTIAL = [_they_declared, _of_the_bidder]
 GUARD_FAILURES: dict[tuple[str, str], list[Callable[[SimpleNamespace], tuple[dict[str, Any], SimpleNamespace]]]] = {
-    ("bid", "decide_recommendation"): [_they_recommended, _they_assessed],
-    ("bid", "approve_recommendation"): [_they_recommended, _they_assessed],
+    **{("bid", key): IMPARTIAL for key in ("assess", "reassess", "start_review", "decide", "approve", "recommend",
+                                            "request_information", "reject", "reject_recommendation")},
+    ("bid", "decide_recommendation"): [*IMPARTIAL, _they_recommended, _they_assessed],
+    ("bid", "approve_recommendation"): [*IMPARTIAL, _they_recommended, _they_assessed],
+    ("bid", "declare_conflict"): [_they_declared],
     ("bid", "prepare_agreement"): [_has_agreement],
     ("grant_agreement", "accept"): [_other_grantee],
+    ("agreement_variation", "approve"): [_they_proposed, *NOT_VARIABLE],
+    ("agreement_variation", "accept"): [_other_grantee, *NOT_VARIABLE],
+    ("agreement_variation", "decline"): [_other_grantee],
     ("payment", "pay"): NOT_PAYABLE,
     ("monitoring_return", "complete"): [_other_grantee, *NOT_RUNNING],
     ("monitoring_return", "submit"): [_other_grantee, _period_not_started, *NOT_RUNNING],

@@ -82,7 +82,7 @@ class Scale:
     def _one_of_each(self, k: int) -> None:
         """An organisation with a user; a fund (with a year) awarding a grant to the world's CSP and one to the new
         organisation (so staff lists show many organisations), each with its bid, award, agreement, a payment due
-        soon and an overdue return; an outcome measure (every other one answered); an email."""
+        soon, a repayment owed and an overdue return; an outcome measure (every other one answered); an email."""
         g, world, today = self.grants, self.world, uk_today()
         org = Organisation(name=f"Scale Organisation {k:03d}", org_type="other")
         fund = Fund(name=f"Scale Fund {k:03d}", funding_source="opcc")
@@ -94,7 +94,7 @@ class Scale:
             award = g.award(key, grantee, fund_year, amount=1_000_00 + k,
                             approved_at=datetime.now(UTC) - timedelta(minutes=k), title=f"Scale project {key}")
             agreement = g.agreement(key, award, status="active", start=today - timedelta(days=200),
-                                    end=today + timedelta(days=200))
+                                    end=today + timedelta(days=200), repayment_pence=10_00 + k)
             g.payment(key, agreement, 100_00, today + timedelta(days=5))
             ret = g.monitoring_return(agreement, "H1", status="due", due_on=today - timedelta(days=10))
             if grantee is world.csp:
@@ -188,6 +188,8 @@ def _check_more(client: FlaskClient, spec: ListPage, path: str, response: Any) -
     if spec.kind == "finance":
         assert "And 70 more payments due later" in soup.select_one("[data-testid=payments-due-more]").get_text()
         assert "And 10 more funds" in soup.select_one("[data-testid=overdue-returns-more]").get_text()
+        assert "And 70 more repayments owed" in soup.select_one("[data-testid=repayments-owed-more]").get_text()
+        assert len(soup.select("[data-testid=repayments-owed] tbody tr")) == 50
         assert len(soup.select("[data-testid=payments-due] tbody tr")) == 50
         assert len(soup.select("[data-testid=overdue-returns] tbody tr")) == 50
         return

@@ -21,6 +21,7 @@ from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy import CheckConstraint, MetaData, create_engine, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 from grants import create_app
 from grants.core.extensions import db
@@ -225,12 +226,10 @@ def test_comparison_notices_a_difference(app: Flask, empty_database: str) -> Non
     }
 
 
-def test_monitoring_answers_are_kept_when_returns_gain_measures(app: Flask, empty_database: str) -> None:
-    """0003 replaced a return's free-text outputs and outcomes and its two figures with outcome measures and
-    spend lines: what grantees had written is kept in the progress text, and each return gets its period. 0004
-    gave awards a published summary."""
-    upgrade(app, "0002")
-    rows = {
+def rows_at_0002() -> dict[str, Any]:
+    """An organisation, an officer, two funds, an award with its agreement and two monitoring returns, as the
+    tables stood at revision 0002."""
+    return {
         "organisation": {"id": 1, "name": "Fenland CSP", "org_type": "csp", "active": True, "created_at": NOW},
         "user": {"id": 1, "email": "o@opcc.example", "name": "Officer", "password_hash": "x", "role": "officer",
                  "active": True, "failed_logins": 0, "created_at": NOW},
@@ -263,13 +262,24 @@ def test_monitoring_answers_are_kept_when_returns_gain_measures(app: Flask, empt
              "outcomes_achieved": "", "people_reached": None, "spent_pence": None, "challenges": "",
              "review_note": "", "version": 1}],
     }
-    engine = create_engine(empty_database)
+
+
+def insert_rows(uri: str, rows: dict[str, Any]) -> None:
+    engine = create_engine(uri)
     metadata = MetaData()
     metadata.reflect(engine)
     with engine.begin() as conn:
         for table, values in rows.items():
             conn.execute(metadata.tables[table].insert(), values if isinstance(values, list) else [values])
     engine.dispose()
+
+
+def test_monitoring_answers_are_kept_when_returns_gain_measures(app: Flask, empty_database: str) -> None:
+    """0003 replaced a return's free-text outputs and outcomes and its two figures with outcome measures and
+    spend lines: what grantees had written is kept in the progress text, and each return gets its period. 0004
+    gave awards a published summary."""
+    upgrade(app, "0002")
+    insert_rows(empty_database, rows_at_0002())
 
     upgrade(app)
     engine = create_engine(empty_database)
@@ -316,4 +326,37 @@ def test_money_grows_to_64_bits_keeping_every_amount(app: Flask, empty_database:
         assert conn.execute(text("SELECT SUM(budget_pence) + SUM(committed_pence) FROM fund_year")).scalar() == \
             9_000_000_000
     engine.dispose()
+    assert_schema_matches_models(app, empty_database)
+
+
+def test_a_repayment_due_becomes_a_repayment_and_comes_back_on_downgrade(app: Flask, empty_database: str) -> None:
+    """0007 copied an ended agreement's repayment due into a repayment; 0008 drops the column. Going back to 0007
+    fills it again with what the grantee is to repay: each repayment, a written-off one at what was received."""
+    upgrade(app, "0002")
+    rows = rows_at_0002()
+    rows["grant_agreement"].update(status="terminated", ended_at=NOW, end_reason="Stopped", repayment_due_pence=300_00)
+    insert_rows(empty_database, rows)
+    upgrade(app, "0007")
+    engine = create_engine(empty_database)
+    with engine.begin() as conn:
+        copied = conn.execute(text("SELECT agreement_id, amount_pence, received_pence, status, reason "
+                                   "FROM repayment")).all()
+        assert [tuple(r) for r in copied] == [(1, 300_00, 0, "due", "Stopped")]
+        conn.execute(text("UPDATE repayment SET received_pence = 10000, status = 'part_received'"))
+        conn.execute(text("INSERT INTO repayment (agreement_id, amount_pence, received_pence, status, reason, due_on, "
+                          "created_by_id, created_at, version) VALUES (1, 20000, 5000, 'cancelled', 'Misused', "
+                          ":due, 1, :now, 1)"), {"due": date(2026, 1, 1), "now": NOW})
+    engine.dispose()
+
+    upgrade(app)
+    assert_schema_matches_models(app, empty_database)
+    downgrade(app, "0007")
+    engine = create_engine(empty_database)
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT repayment_due_pence FROM grant_agreement")).scalar() == 300_00 + 50_00
+        with pytest.raises(IntegrityError):
+            with conn.begin_nested():
+                conn.execute(text("UPDATE grant_agreement SET repayment_due_pence = -1"))
+    engine.dispose()
+    upgrade(app)
     assert_schema_matches_models(app, empty_database)

@@ -274,7 +274,7 @@ def test_csv_download(client: FlaskClient, spending: Spending) -> None:
     assert rows == [
         ["2025-04-30", "Fenland CSP", "Safer Communities Fund", PURPOSE, "1000.00"],
         ["2025-05-02", "Fenland CSP", "Safer Communities Fund", PURPOSE, "500.01"],
-        # Text a spreadsheet would run as a formula starts with an apostrophe.
+        # Text a spreadsheet would run as a formula starts with an apostrophe: a CSV field cannot carry a style.
         ["2026-03-31", "'" + HOSTILE_PAYEE, "Youth Fund", "'" + HOSTILE_PURPOSE, "1234.56"],
     ]
     assert BID_TEXT not in response.get_data(as_text=True)
@@ -296,8 +296,12 @@ def test_xlsx_download(client: FlaskClient, spending: Spending) -> None:
     assert [(r["Date paid"], r["Payee"], r["Fund"], r["Purpose"], r["Amount"]) for r in rows] == [
         (datetime(2025, 4, 30), "Fenland CSP", "Safer Communities Fund", PURPOSE, 1000),
         (datetime(2025, 5, 2), "Fenland CSP", "Safer Communities Fund", PURPOSE, 500.01),
-        (datetime(2026, 3, 31), "'" + HOSTILE_PAYEE, "Youth Fund", "'" + HOSTILE_PURPOSE, 1234.56),
+        (datetime(2026, 3, 31), HOSTILE_PAYEE, "Youth Fund", HOSTILE_PURPOSE, 1234.56),
     ]
+    # In the workbook the text is exact, held as a string with the quote-prefix style.
+    hostile = [c for row in book["Spending over £500"].iter_rows() for c in row
+               if c.value in (HOSTILE_PAYEE, HOSTILE_PURPOSE)]
+    assert len(hostile) == 2 and all(c.data_type == "s" and c.quotePrefix for c in hostile)
     facts = about(book)
     assert facts["Period"] == "2025-26" and facts["Rows of data"] == 3
     assert "Open Government Licence v3.0" in facts["Licence"] and OGL in facts["Licence"]

@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -19,10 +20,12 @@ from grants.core.config import DEV_SECRET_KEY
 from grants.core.dates import today as uk_today
 from grants.core.extensions import db
 from grants.core.mail import queue_email
-from grants.core.models import AuditEvent, Bid, BudgetLine, Fund, User
+from grants.core.models import AuditEvent, Bid, BudgetLine, ConditionsVersion, Fund, Repayment, User
 from grants.monitoring.measures import MeasureInput, add_measure
 from grants.payments.rules import schedule_payment
-from tests.conftest import PASSWORD, World, make_user, page, sign_in
+from grants.variations.rules import VariationInput
+from grants.variations.rules import propose as propose_variation
+from tests.conftest import PASSWORD, World, fresh_code, make_user, page, sign_in
 from tests.test_agreements import approved_award, make_agreement
 
 CSRF_REFUSED = "Your form had expired or came from another site"
@@ -238,7 +241,8 @@ def test_production_session_cookie_is_secure_httponly_and_lax(production_app: Fl
     response = client.post("/sign-in", base_url="https://localhost", headers={"Referer": "https://localhost/sign-in"},
                            data={"email": "officer@opcc.example", "password": PASSWORD,
                                  "csrf_token": csrf_token_from(form)})
-    assert response.status_code == 302 and response.headers["Location"] == "/assess/"
+    # The password is right: the session now waits for the security code.
+    assert response.status_code == 302 and response.headers["Location"] == "/sign-in/code"
     cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
     assert len(cookies) == 1
     attributes = {part.strip().split("=")[0].lower(): part.strip() for part in cookies[0].split(";")[1:]}
@@ -324,9 +328,17 @@ def test_every_post_without_a_csrf_token_is_refused_and_changes_nothing(app: Fla
     payment, _ = schedule_payment(active, world.user("finance"), 100_00, uk_today(), today=uk_today())
     returns = {r.status: r for r in active.returns}
     due_return = returns["due"]
+    variation, _ = propose_variation(active, world.user("officer"), VariationInput(
+        1_900_00, active.end_date, "", "Fewer sessions"), uk_today())
+    assert variation is not None
+    repayment = Repayment(agreement_id=active.id, amount_pence=50_00, reason="Unspent", due_on=uk_today(),
+                          created_by_id=world.user("officer").id)
+    db.session.add(repayment)
     db.session.commit()
     measure, _ = add_measure(db.session.get(Fund, world.scf.id), world.user("admin"),
                              MeasureInput("Bikes marked", "", "count", True, ""))
+    future_conditions = ConditionsVersion(number=2, text="Future wording", effective_from=uk_today() + timedelta(days=30))
+    db.session.add(future_conditions)
     db.session.commit()
     today = [str(uk_today().day), str(uk_today().month), str(uk_today().year)]
     officer = world.user("officer")
@@ -337,6 +349,23 @@ def test_every_post_without_a_csrf_token_is_refused_and_changes_nothing(app: Fla
         "auth.forgot_password": (None, "/forgot-password", {"email": officer.email}),
         "auth.reset_password": (None, f"/reset-password/{token}", {"password": new_password, "confirm": new_password}),
         "auth.sign_out": ("officer", "/sign-out", {}),
+        "variations.propose": ("officer", f"/agreements/{issued.id}/variations/new",
+                               {"version": "1", "amount_pence": "1000", "reasons": "More"}),
+        "variations.approve": ("approver", f"/variations/{variation.id}/approve", {"version": "1", "note": "Yes"}),
+        "variations.refuse": ("approver", f"/variations/{variation.id}/refuse", {"version": "1", "note": "No"}),
+        "variations.withdraw": ("officer", f"/variations/{variation.id}/withdraw", {"version": "1", "note": "x"}),
+        "variations.decline": ("applicant", f"/variations/{variation.id}/decline", {"version": "1", "note": "x"}),
+        "variations.accept": ("applicant", f"/variations/{variation.id}/accept",
+                              {"version": "1", "accepted_name": "T", "accepted_role": "M", "confirm": "y"}),
+        "auth.sign_in_code": (None, "/sign-in/code", {"code": "123456"}),
+        "auth.sign_in_recovery": (None, "/sign-in/recovery-code", {"code": "abcde-fghjk"}),
+        "auth.sign_in_set_up": (None, "/sign-in/set-up", {"code": "123456"}),
+        "auth.change_password": ("applicant", "/account/password",
+                                 {"current": PASSWORD, "password": new_password, "confirm": new_password}),
+        "auth.set_up_two_step": ("applicant", "/account/two-step", {"code": "123456"}),
+        "auth.turn_off_two_step": ("applicant", "/account/two-step/turn-off", {}),
+        "auth.new_recovery_codes": ("officer", "/account/recovery-codes", {"code": "123456"}),
+        "admin.reset_two_step": ("admin", f"/admin/users/{officer.id}/two-step", {}),
         "admin.new_measure": ("admin", f"/admin/funds/{world.scf.id}/measures/new",
                               {"name": "Sessions", "unit": "count", "required": "yes"}),
         "admin.edit_measure": ("admin", f"/admin/funds/{world.scf.id}/measures/{measure.id}/edit",
@@ -345,6 +374,9 @@ def test_every_post_without_a_csrf_token_is_refused_and_changes_nothing(app: Fla
         "admin.delete_measure": ("admin", f"/admin/funds/{world.scf.id}/measures/{measure.id}/delete", {}),
         "admin.load_measures": ("admin", f"/admin/funds/{world.scf.id}/measures/standard-set",
                                 {"set_key": "moj-victims"}),
+        "admin.new_conditions": ("admin", "/admin/conditions/new", {"text": "New wording", "effective_from": today}),
+        "admin.edit_conditions": ("admin", f"/admin/conditions/{future_conditions.id}/edit",
+                                  {"text": "Changed wording", "effective_from": today}),
         "bids.start": ("applicant", "/bids/start", {"fund_year_id": str(world.scf_year.id)}),
         "bids.edit": ("applicant", f"/bids/{draft.id}/edit", {"version": "1", "title": "Changed", "save": "y"}),
         "bids.withdraw": ("applicant", f"/bids/{submitted.id}/withdraw", {"reason": "No longer needed"}),
@@ -352,6 +384,8 @@ def test_every_post_without_a_csrf_token_is_refused_and_changes_nothing(app: Fla
         "assessment.request_information": ("officer", f"/assess/bids/{submitted.id}/request-information",
                                            {"version": "1", "message": "Send the budget"}),
         "assessment.reject": ("officer", f"/assess/bids/{submitted.id}/reject", {"version": "1", "reasons": "No"}),
+        "assessment.declare_conflict": ("officer", f"/assess/bids/{submitted.id}/declare-conflict",
+                                        {"details": "My sister"}),
         "assessment.award": ("approver", f"/assess/bids/{recommended.id}/award",
                              {"version": "1", "amount_pence": "1000"}),
         "admin.new_fund": ("admin", "/admin/funds/new", {"name": "Youth Fund", "funding_source": "opcc",
@@ -384,6 +418,12 @@ def test_every_post_without_a_csrf_token_is_refused_and_changes_nothing(app: Fla
         "payments.paid": ("finance", f"/agreements/payments/{payment.id}/paid",
                                       {"version": "1", "paid_on": today, "finance_reference": "AP-1"}),
         "payments.cancel": ("finance", f"/agreements/payments/{payment.id}/cancel", {"version": "1", "reason": "x"}),
+        "repayments.new": ("officer", f"/agreements/{active.id}/repayments/new",
+                           {"version": str(active.version), "amount_pence": "10", "reason": "Unspent"}),
+        "repayments.receive": ("finance", f"/agreements/repayments/{repayment.id}/receive",
+                               {"amount_pence": "10", "received_on": today, "reference": "AR-1"}),
+        "repayments.write_off": ("finance", f"/agreements/repayments/{repayment.id}/write-off",
+                                 {"version": "1", "reason": "Cannot be recovered"}),
         "monitoring.edit": ("applicant", f"/monitoring/{due_return.id}/edit", {"version": "1", "progress": "x", "save": "y"}),
         "monitoring.review": ("officer", f"/monitoring/{due_return.id}/review",
                               {"version": "1", "outcome": "accepted"}),
@@ -424,6 +464,9 @@ def test_sign_in_with_a_token_from_the_form_works(app: Flask, client: FlaskClien
         assert refused.status_code == 400
         response = client.post("/sign-in", data={"email": "officer@opcc.example", "password": PASSWORD,
                                                  "csrf_token": token})
+        assert response.status_code == 302 and response.headers["Location"] == "/sign-in/code"
+        token = csrf_token_from(client.get("/sign-in/code"))
+        response = client.post("/sign-in/code", data={"code": fresh_code("officer@opcc.example"), "csrf_token": token})
         assert response.status_code == 302 and response.headers["Location"] == "/assess/"
         home = client.get("/assess/")
         assert home.status_code == 200
@@ -473,8 +516,16 @@ def test_signing_in_again_ends_the_previous_session(app: Flask, client: FlaskCli
 def test_sign_in_next_never_leaves_the_site(client: FlaskClient, world: World, target: str, role: str) -> None:
     response = client.post("/sign-in", query_string={"next": target},
                            data={"email": world.user(role).email, "password": PASSWORD})
+    response = after_the_code(client, response, world.user(role).email)
     assert response.status_code == 302
     assert response.headers["Location"] == START[role]
+
+
+def after_the_code(client: FlaskClient, response: Any, email: str) -> Any:
+    """Where the sign-in goes once the security code is given (staff), or at once (applicants)."""
+    if response.headers.get("Location") == "/sign-in/code":
+        return client.post("/sign-in/code", data={"code": fresh_code(email)})
+    return response
 
 
 def test_sign_in_next_to_a_page_on_this_site_is_followed(client: FlaskClient, world: World) -> None:
@@ -483,7 +534,7 @@ def test_sign_in_next_to_a_page_on_this_site_is_followed(client: FlaskClient, wo
     assert response.headers["Location"] == "/sign-in?next=%2Fadmin%2Fusers"
     response = client.post("/sign-in?next=%2Fadmin%2Fusers", data={"email": "admin@opcc.example",
                                                                      "password": PASSWORD})
-    assert response.headers["Location"] == "/admin/users"
+    assert after_the_code(client, response, "admin@opcc.example").headers["Location"] == "/admin/users"
 
 
 def test_session_times_are_set_at_sign_in(client: FlaskClient, world: World) -> None:

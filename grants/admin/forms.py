@@ -100,10 +100,6 @@ class StandardSetForm(FlaskForm):
             raise ValidationError("Select a standard set")
 
 
-class ConfirmForm(FlaskForm):
-    """A button that confirms a change named on the page (retire or delete a measure)."""
-
-
 class FundYearForm(FlaskForm):
     year_start = WholeNumberField(
         "Financial year",
@@ -245,3 +241,16 @@ class UserFilterForm(FlaskForm):
 
     role = SelectField("Role", widget=GovSelect(), validate_choice=False)
     organisation = SelectField("Organisation", widget=GovSelect(), validate_choice=False)
+
+
+class ConditionsForm(FlaskForm):
+    """A version of the standard conditions; every check is in the rules (grants.agreements.conditions), so all the
+    problems with what was typed are shown at once."""
+
+    text = StringField("Text of the standard conditions", widget=GovTextArea(),
+                       description="Number each condition. Condition 1 binds the grant to the budget approved with "
+                                   "the bid; agreements show that budget beside it.")
+    effective_from = GovDateField("Date it comes into force", optional=True,
+                                  description="Agreements prepared on or after this day take this version. Today "
+                                              "or later. For example, 1 4 2027")
+    submit = SubmitField("Save version", widget=GovSubmitInput())

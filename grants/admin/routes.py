@@ -1,4 +1,5 @@
-"""The admin area: funds, their financial years and outcome measures, organisations, users, and the email outbox."""
+"""The admin area: funds, their financial years and outcome measures, the standard conditions, organisations,
+users, and the email outbox."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 
 from grants.admin import queries, rules
 from grants.admin.forms import (
-    ConfirmForm,
+    ConditionsForm,
     EditOrganisationForm,
     EditUserForm,
     FundForm,
@@ -22,13 +23,17 @@ from grants.admin.forms import (
     StandardSetForm,
     UserFilterForm,
 )
+from grants.agreements import conditions as standard_conditions
+from grants.auth import two_factor
 from grants.core.access import roles_required
 from grants.core.audit import record_event
+from grants.core.dates import format_date, today
 from grants.core.extensions import db
-from grants.core.forms import required
+from grants.core.forms import FORM_PROBLEM, ConfirmForm, required
 from grants.core.models import (
     ORG_TYPES,
     ROLE_NAMES,
+    ConditionsVersion,
     Fund,
     FundYear,
     Organisation,
@@ -270,6 +275,73 @@ def delete_measure_page(fund_id: int, measure_id: int) -> PageAnswer:
                        blocked="Returns have answered this measure, so it cannot be deleted." if answered else None)
 
 
+# Standard conditions -------------------------------------------------------------------------
+
+
+@bp.route("/conditions")
+@roles_required("admin")
+def conditions() -> str:
+    return render_template("admin/conditions.html",
+                           page=standard_conditions.version_list(page_number(request.args), today()))
+
+
+def _conditions_values(form: ConditionsForm) -> standard_conditions.ConditionsValues:
+    return standard_conditions.ConditionsValues(text=form.text.data or "", effective_from=form.effective_from.data)
+
+
+@bp.route("/conditions/new", methods=["GET", "POST"])
+@roles_required("admin")
+def new_conditions() -> PageAnswer:
+    form = ConditionsForm()
+    latest = standard_conditions.latest()
+    if request.method == "GET" and latest is not None:
+        form.text.data = latest.text  # a new version starts from the last one's words
+
+    def perform() -> rules.Problems | str:
+        version, problems = standard_conditions.add_version(_actor(), _conditions_values(form), today())
+        return problems if version is None else (
+            f"Version {version.number} of the standard conditions has been added. Agreements prepared from "
+            f"{format_date(version.effective_from)} take it.")
+
+    return change_page(form, "admin/conditions_form.html", perform, url_for("admin.conditions"),
+                       conditions_version=None, latest=latest)
+
+
+def _added_by(version: ConditionsVersion) -> User | None:
+    return db.session.get(User, version.created_by_id) if version.created_by_id else None
+
+
+@bp.route("/conditions/<int:version_id>")
+@roles_required("admin")
+def conditions_version(version_id: int) -> str:
+    version = db.get_or_404(ConditionsVersion, version_id)
+    uses = standard_conditions.uses(version)
+    return render_template("admin/conditions_version.html", conditions_version=version, uses=uses,
+                           added_by=_added_by(version), locked=standard_conditions.locked_because(version, today(), uses),
+                           state=standard_conditions.state_of(version, today(), standard_conditions.in_force(today())))
+
+
+@bp.route("/conditions/<int:version_id>/edit", methods=["GET", "POST"])
+@roles_required("admin")
+def edit_conditions(version_id: int) -> PageAnswer:
+    version = db.get_or_404(ConditionsVersion, version_id)
+    if request.method == "GET":
+        form = ConditionsForm(data={"text": version.text})
+        form.effective_from.raw_data = [str(version.effective_from.day), str(version.effective_from.month),
+                                        str(version.effective_from.year)]
+    else:
+        form = ConditionsForm()
+
+    def perform() -> rules.Problems | str:
+        changed, problems = standard_conditions.change_version(_actor(), version, _conditions_values(form), today())
+        return problems or (f"Version {version.number} of the standard conditions has been changed." if changed
+                            else NOTHING_CHANGED)
+
+    return change_page(form, "admin/conditions_form.html", perform,
+                       url_for("admin.conditions_version", version_id=version.id), conditions_version=version,
+                       locked=standard_conditions.locked_because(version, today()))
+
+
 # Organisations -------------------------------------------------------------------------------
 
 
@@ -410,6 +482,24 @@ def user_password(user_id: int) -> PageAnswer:
 
     return change_page(form, "admin/user_password.html", perform,
                        url_for("auth.sign_in") if own else url_for("admin.users"), user=user)
+
+
+@bp.route("/users/<int:user_id>/two-step", methods=["GET", "POST"])
+@roles_required("admin")
+def reset_two_step(user_id: int) -> PageAnswer:
+    """Reset a user's second factor (a lost phone and no recovery codes left): they are signed out, and
+    staff set up a new authenticator at their next sign-in."""
+    user = db.get_or_404(User, user_id)
+
+    def perform() -> rules.Problems | str:
+        if not two_factor.is_set_up(user) and not user.totp_secret:
+            return {FORM_PROBLEM: f"{user.name} has no two-step verification to reset."}
+        two_factor.turn_off(user, _actor(), action="user.two_factor_reset")
+        return f"Two-step verification has been reset for {user.name}. They have been signed out everywhere."
+
+    return change_page(ConfirmForm(), "admin/user_two_step.html", perform,
+                       url_for("auth.sign_in") if user.id == current_user.id else url_for("admin.users"), user=user,
+                       required=two_factor.required_for(user))
 
 
 # Outbox --------------------------------------------------------------------------------------

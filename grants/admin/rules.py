@@ -475,7 +475,7 @@ def new_user_problems(values: NewUserValues) -> Problems:
     elif db.session.scalar(select(User.id).where(User.email == email).limit(1)) is not None:
         problems["email"] = "There is already a user with this email address"
     problems.update(_user_problems(values.name, values.role, values.organisation_id))
-    password_message = password_problem(values.password, email=email)
+    password_message = password_problem(values.password, email=email, name=values.name)
     if password_message:
         problems["password"] = password_message
     return problems
@@ -527,7 +527,7 @@ def update_user(actor: User, user: User, values: UserValues) -> tuple[bool, Prob
 
 def reset_user_password(actor: User, user: User, password: str) -> Problems:
     """An administrator sets a new password; the user's sessions end. The password is never logged."""
-    problem = password_problem(password, email=user.email)
+    problem = password_problem(password, email=user.email, name=user.name)
     if problem:
         return {"password": problem}
     set_password(user, password, actor, action="user.password_set_by_admin")

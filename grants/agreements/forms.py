@@ -38,5 +38,6 @@ class EndForm(VersionedForm):
                                   ("terminated", "Terminated: funding is stopped early")])
     reason = _text("Reason", "Kept with the agreement and its history.")
     repayment_pence = MoneyField("Amount to be repaid (optional)", optional=True,
-                                 description="Money the grantee must pay back, for example unspent grant.")
+                                 description="Money the grantee must pay back, for example unspent grant. The "
+                                             "grantee is emailed it, with the reason above, due in 30 days.")
     submit = SubmitField("End grant", widget=GovSubmitInput())

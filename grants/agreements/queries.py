@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import InstrumentedAttribute, joinedload
 
 from grants.agreements.lifecycle import VISIBLE_TO_GRANTEE
 from grants.core.access import STAFF_ROLES, visible_or_404
-from grants.core.models import Bid, GrantAgreement, Organisation, User
+from grants.core.models import Award, Bid, Fund, FundYear, GrantAgreement, Organisation, User
 from grants.core.paging import Page, page_of
 
 PAGE_SIZE = 50
@@ -27,6 +29,20 @@ def agreement_or_404(agreement_id: int, user: User) -> GrantAgreement:
 def paid_pence(agreement: GrantAgreement) -> int:
     """What has been paid to the grantee so far."""
     return sum(p.amount_pence for p in agreement.payments if p.status == "paid")
+
+
+Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
+
+
+def with_grantee_and_fund(query: Q, agreement_id: InstrumentedAttribute[int]) -> Q:
+    """`query` joined, through `agreement_id`, to its agreement, the grantee organisation and the fund (by the
+    award's fund-year), so it can select their columns."""
+    return (query
+            .join(GrantAgreement, agreement_id == GrantAgreement.id)
+            .join(Organisation, GrantAgreement.organisation_id == Organisation.id)
+            .join(Award, GrantAgreement.award_id == Award.id)
+            .join(FundYear, Award.fund_year_id == FundYear.id)
+            .join(Fund, FundYear.fund_id == Fund.id))
 
 
 def agreement_for_bid(bid: Bid) -> GrantAgreement | None:

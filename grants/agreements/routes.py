@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from exports.agreement_pdf import PDF_MIME, build_agreement_pdf, filename
+from grants.agreements import conditions
+from grants.agreements.closeout import accepted_spend, close_out_figures
+from grants.agreements.documents import agreement_document, approved_budget, conditions_of
 from grants.agreements.forms import AcceptForm, AgreementForm, ConfirmForm, EndForm
 from grants.agreements.lifecycle import AGREEMENT
 from grants.agreements.queries import agreement_for_bid, agreement_list, agreement_or_404, paid_pence
 from grants.agreements.rules import (
-    STANDARD_CONDITIONS,
     AgreementTerms,
     accept,
     activate,
@@ -28,10 +31,14 @@ from grants.bids.queries import bid_or_404
 from grants.core.access import STAFF_ROLES, roles_required
 from grants.core.audit import history
 from grants.core.dates import today
-from grants.core.models import GrantAgreement, Payment
+from grants.core.models import GrantAgreement, Payment, Repayment, utcnow
 from grants.core.paging import page_number
 from grants.core.views import PageAnswer, change_page, refused_page
 from grants.payments.lifecycle import PAYMENT
+from grants.repayments.lifecycle import REPAYMENT
+from grants.repayments.queries import agreement_repayments
+from grants.repayments.rules import repayable_pence
+from grants.variations.queries import visible_variations
 
 bp = Blueprint("agreements", __name__, url_prefix="/agreements")
 
@@ -56,13 +63,31 @@ def view(agreement_id: int) -> str:
     confirm = ConfirmForm()
     confirm.version.data = str(agreement.version)
     now = today()
+    repayments = agreement_repayments(agreement)
     return render_template(
         "agreements/view.html", agreement=agreement, bid=agreement.bid,
         actions=AGREEMENT.allowed(current_user, agreement, now), confirm=confirm, paid=paid_pence(agreement),
         payment_actions={p.id: PAYMENT.allowed(current_user, p, now) for p in agreement.payments},
+        conditions=conditions_of(agreement), budget=approved_budget(agreement),
+        variations=visible_variations(current_user, agreement),
+        repayments=repayments, close_out=close_out_figures(agreement),
+        repayment_actions={r.id: REPAYMENT.allowed(current_user, r, now) for r in repayments.repayments},
         history=history("grant_agreement", agreement.id,
-                        also={"payment": select(Payment.id).where(Payment.agreement_id == agreement.id)}),
+                        also={"payment": select(Payment.id).where(Payment.agreement_id == agreement.id),
+                              "repayment": select(Repayment.id).where(Repayment.agreement_id == agreement.id)}),
     )
+
+
+@bp.route("/<int:agreement_id>.pdf")
+@roles_required("applicant", *STAFF_ROLES)
+def pdf(agreement_id: int) -> Response:
+    """The agreement as a PDF, to keep or print: whoever may see its page may download it."""
+    agreement = agreement_or_404(agreement_id, current_user)
+    document = agreement_document(agreement, grantor=current_app.config["PUBLISHER_NAME"],
+                                  service_name=current_app.config["SERVICE_NAME"])
+    response = Response(build_agreement_pdf(document, made_at=utcnow()), mimetype=PDF_MIME)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename(document)}"'
+    return response
 
 
 def _terms(form: AgreementForm) -> AgreementTerms:
@@ -96,7 +121,8 @@ def prepare(bid_id: int) -> PageAnswer:
         return f"Draft agreement {agreement.reference} saved. Check it, then issue it to {bid.organisation.name}."
 
     answer = change_page(form, "agreements/prepare.html", perform, url_for("assessment.bid", bid_id=bid.id),
-                         bid=bid, award=award, standard_conditions=STANDARD_CONDITIONS)
+                         bid=bid, award=award, conditions=conditions.preview(today()),
+                         no_conditions=conditions.none_in_force(today()))
     if made and isinstance(answer, Response):
         return redirect(url_for("agreements.view", agreement_id=made[0].id))
     return answer
@@ -129,7 +155,7 @@ def edit(agreement_id: int) -> PageAnswer:
 
     return change_page(form, "agreements/prepare.html", perform, url_for("agreements.view", agreement_id=agreement.id),
                        version=agreement.version, bid=agreement.bid, award=agreement.award, agreement=agreement,
-                       standard_conditions=agreement.standard_conditions)
+                       conditions=conditions_of(agreement))
 
 
 def _state_change(agreement_id: int, change: str) -> PageAnswer:
@@ -178,7 +204,8 @@ def accept_agreement(agreement_id: int) -> PageAnswer:
         return problems or f"You have accepted agreement {agreement.reference}. Thank you."
 
     return change_page(form, "agreements/accept.html", perform, url_for("agreements.view", agreement_id=agreement.id),
-                       version=agreement.version, agreement=agreement, bid=agreement.bid)
+                       version=agreement.version, agreement=agreement, bid=agreement.bid,
+                       conditions=conditions_of(agreement), budget=approved_budget(agreement))
 
 
 @bp.route("/<int:agreement_id>/end", methods=["GET", "POST"])
@@ -193,4 +220,5 @@ def end(agreement_id: int) -> PageAnswer:
         return problems or f"Grant {agreement.reference} is {AGREEMENT.name(agreement.status).lower()}."
 
     return change_page(form, "agreements/end.html", perform, url_for("agreements.view", agreement_id=agreement.id),
-                       version=agreement.version, agreement=agreement, paid=paid_pence(agreement))
+                       version=agreement.version, agreement=agreement, paid=paid_pence(agreement),
+                       spent=accepted_spend(agreement), repayable=repayable_pence(agreement))

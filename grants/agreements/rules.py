@@ -12,8 +12,9 @@ from datetime import date
 
 from sqlalchemy import update
 
+from grants.agreements import conditions
+from grants.agreements.closeout import close_out
 from grants.agreements.lifecycle import AGREEMENT
-from grants.agreements.queries import paid_pence
 from grants.bids.lifecycle import BID
 from grants.core import dates
 from grants.core.audit import record_event
@@ -25,20 +26,7 @@ from grants.core.money import format_money
 from grants.core.refusals import Refused
 from grants.monitoring.rules import release_returns, returns_awaiting_review, schedule_returns
 from grants.payments.lifecycle import PAYMENT
-
-STANDARD_CONDITIONS = """\
-1. The grant is used only for the purpose, activities and budget set out in the bid and this agreement.
-2. Any part of the grant not spent on that purpose by the end date, or spent in breach of these conditions, \
-is repaid to the Office of the Police and Crime Commissioner on request.
-3. The grantee sends a monitoring return on progress, outcome measures and spending for each reporting \
-period the grant runs in (half-years from 1 April and 1 October, or quarters where the fund reports \
-quarterly), by the date the OPCC sets.
-4. Payments are made as the work needs them, not in advance of need, against the payment schedule.
-5. The grantee tells the OPCC at once of any change to the work, its costs or its timing, of any suspected \
-fraud or irregularity, and of any safeguarding concern.
-6. The grantee keeps records of spending for six years and lets the OPCC or its auditors see them.
-7. The grantee acknowledges the Police and Crime Commissioner's funding in any publicity about the work.
-8. The grantee handles personal data lawfully under UK data protection law."""
+from grants.repayments.rules import amount_problem, make_repayment
 
 NO_CHANGE = "No change has been made."
 
@@ -69,15 +57,21 @@ def prepare_agreement(award: Award, officer: User, terms: AgreementTerms,
     if problems:
         return None, problems
     assert terms.start_date and terms.end_date
+    day = today or dates.today()
+    standard = conditions.for_new_agreement(day)
+    if standard is None:
+        return None, {"conditions": conditions.none_in_force(day)}
     agreement = GrantAgreement(
         award_id=award.id, bid=award.bid, organisation_id=award.organisation_id, status="draft",
         amount_pence=award.amount_pence, start_date=terms.start_date, end_date=terms.end_date,
-        standard_conditions=STANDARD_CONDITIONS, special_conditions=terms.special_conditions.strip(),
-        prepared_by_id=officer.id,
+        standard_conditions=standard.text, conditions_version=standard.number,
+        special_conditions=terms.special_conditions.strip(), prepared_by_id=officer.id,
     )
     db.session.add(agreement)
     record_event(officer, "agreement.prepared", agreement, to_state="draft",
-                 note=f"{format_money(agreement.amount_pence)} for {award.bid.reference}")
+                 note=f"{format_money(agreement.amount_pence)} for {award.bid.reference}, "
+                      f"standard conditions version {standard.number}",
+                 details={"conditions_version": standard.number})
     return agreement, {}
 
 
@@ -142,14 +136,16 @@ def activate(agreement: GrantAgreement, officer: User, today: date) -> int:
     return len(returns)
 
 
-def end_problems(outcome: str | None, reason: str, repayment_pence: int | None, paid: int) -> dict[str, str]:
+def end_problems(agreement: GrantAgreement, outcome: str | None, reason: str,
+                 repayment_pence: int | None) -> dict[str, str]:
     problems: dict[str, str] = {}
     if outcome not in ("closed", "terminated"):
         problems["outcome"] = "Select whether the grant is closed or terminated"
     if not reason.strip():
         problems["reason"] = "Give the reason"
-    if repayment_pence is not None and repayment_pence > paid:
-        problems["repayment_pence"] = f"The repayment cannot be more than the {format_money(paid)} paid to the grantee"
+    repayment_problem = amount_problem(agreement, repayment_pence) if repayment_pence is not None else None
+    if repayment_problem:
+        problems["repayment_pence"] = repayment_problem
     return problems
 
 
@@ -158,11 +154,13 @@ END_OUTCOMES = {"closed": "close", "terminated": "terminate"}
 
 def end_agreement(agreement: GrantAgreement, officer: User, outcome: str | None, reason: str,
                   repayment_pence: int | None, today: date) -> dict[str, str]:
-    """Close (work finished) or terminate (funding stopped) a grant; scheduled payments are cancelled.
+    """Close (work finished) or terminate (funding stopped) a grant; scheduled payments are cancelled, the final
+    figures are kept and what the grant no longer needs goes back to its fund-year (grants.agreements.closeout).
 
-    A repayment (clawback) may be recorded either way, up to what has been paid."""
+    A repayment (clawback) may be asked for either way, up to what has been paid less what was asked back
+    before; the grantee is emailed it, with the end's reason as its reason."""
     AGREEMENT.check("end", officer, agreement, today)
-    problems = end_problems(outcome, reason, repayment_pence, paid_pence(agreement))
+    problems = end_problems(agreement, outcome, reason, repayment_pence)
     if problems:
         return problems
     assert outcome is not None
@@ -178,11 +176,9 @@ def end_agreement(agreement: GrantAgreement, officer: User, outcome: str | None,
     release_returns(agreement, officer, today)
     agreement.ended_at = utcnow()
     agreement.end_reason = reason.strip()
-    agreement.repayment_due_pence = repayment_pence or None
     if repayment_pence:
-        record_event(officer, "agreement.repayment_due", agreement, from_state=outcome, to_state=outcome,
-                     note=f"{format_money(repayment_pence)} to be repaid",
-                     details={"repayment_pence": repayment_pence})
+        make_repayment(agreement, officer, repayment_pence, reason, None, today)
+    close_out(agreement, officer)
     return {}
 
 

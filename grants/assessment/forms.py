@@ -54,6 +54,14 @@ class RejectForm(DecisionForm):
     submit = SubmitField("Reject bid", widget=GovSubmitInput())
 
 
+class ConflictForm(FlaskForm):
+    """No version: a declaration is about the person, so a change to the bid meanwhile does not stop it."""
+
+    details = _text("What is the conflict of interest?",
+                    "For example a personal, financial or family link to the organisation or the people involved.")
+    submit = SubmitField("Declare a conflict of interest", widget=GovSubmitInput())
+
+
 class AwardForm(DecisionForm):
     amount_pence = MoneyField("Amount to award", optional=True,
                               description="This may be less than was asked for.")

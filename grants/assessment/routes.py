@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, render_template, request, url_for
@@ -15,6 +16,7 @@ from grants.assessment.forms import (
     SCORE_FIELDS,
     AssessmentForm,
     AwardForm,
+    ConflictForm,
     DecisionForm,
     InformationRequestForm,
     RejectForm,
@@ -27,6 +29,7 @@ from grants.assessment.rules import (
     award_for,
     budget_figures,
     decide_award,
+    declare_conflict,
     latest_assessment,
     latest_decision,
     needs_approver,
@@ -34,12 +37,13 @@ from grants.assessment.rules import (
     reject,
     request_information,
 )
-from grants.bids.lifecycle import BID, VISIBLE_TO_STAFF
+from grants.bids.lifecycle import BID, VISIBLE_TO_STAFF, conflict_of_interest
 from grants.bids.queries import bid_or_404
 from grants.core.access import STAFF_ROLES, roles_required
 from grants.core.audit import history
 from grants.core.dates import today
 from grants.core.extensions import db
+from grants.core.lifecycle import Action
 from grants.core.models import Bid, BidSnapshot, Decision
 from grants.core.paging import page_number
 from grants.core.views import PageAnswer, change_page, refused_page
@@ -74,10 +78,18 @@ def bid(bid_id: int) -> str:
     bid = _staff_bid(bid_id)
     decisions = db.session.scalars(select(Decision).where(Decision.bid_id == bid.id).order_by(Decision.created_at, Decision.id)).all()
     snapshots = db.session.scalars(select(BidSnapshot).where(BidSnapshot.bid_id == bid.id).order_by(BidSnapshot.submission_number)).all()
-    return render_template("assessment/bid.html", bid=bid, history=history("bid", bid.id), actions=BID.allowed(current_user, bid, today()),
+    now = today()
+    return render_template("assessment/bid.html", bid=bid, history=history("bid", bid.id), actions=BID.allowed(current_user, bid, now),
                            assessment=latest_assessment(bid), decisions=decisions, snapshots=snapshots,
                            award=award_for(bid), agreement=agreement_for_bid(bid), criteria=CRITERIA,
-                           max_score=MAX_SCORE * len(CRITERIA))
+                           max_score=MAX_SCORE * len(CRITERIA), barred=_barred(bid, now))
+
+
+def _barred(bid: Bid, now: date) -> str | None:
+    """Why the signed-in officer or approver takes no part in this undecided bid, said where its buttons would be."""
+    if current_user.role not in ("officer", "approver") or bid.status not in BID.action("declare_conflict").sources:
+        return None
+    return conflict_of_interest(current_user, bid, now)
 
 
 def _decide(bid: Bid, form: DecisionForm, template: str, perform: Callable[[], dict[str, str] | str],
@@ -115,7 +127,7 @@ def assess(bid_id: int) -> PageAnswer:
         )
         problems = record_assessment(bid, current_user, data, today())
         if problems and conflict:
-            db.session.commit()  # keep the declaration, which is an audit event of its own
+            db.session.commit()  # keep the declaration (refused with the assessment's problems): it bars them
         return problems or f"Assessment of {bid.reference} saved."
 
     return _decide(bid, form, "assessment/assess.html", perform, score_fields=SCORE_FIELDS)
@@ -191,4 +203,27 @@ def award(bid_id: int) -> PageAnswer:
     return _decide(bid, form, "assessment/award.html", perform, figures=budget_figures(fund_year, amount),
                    fund_year=fund_year, assessment=assessment, recommendation=recommendation,
                    may_recommend=may_recommend,
-                   will_recommend=may_recommend and amount is not None and needs_approver(fund_year, amount))
+                   will_recommend=may_recommend and amount is not None and needs_approver(fund_year, amount),
+                   declare=_actions_of(bid, "declare_conflict"))
+
+
+def _actions_of(bid: Bid, *keys: str) -> list[Action]:
+    """Those of these actions the signed-in person may take on the bid now, for a page's buttons."""
+    return [BID.action(key) for key in keys if BID.refusal(key, current_user, bid, today()) is None]
+
+
+@bp.route("/bids/<int:bid_id>/declare-conflict", methods=["GET", "POST"], endpoint="declare_conflict")
+@roles_required("officer", "approver")
+def declare(bid_id: int) -> PageAnswer:
+    bid = _staff_bid(bid_id)
+    refused = _refused(bid, "declare_conflict")
+    if refused:
+        return refused
+    form = ConflictForm()
+
+    def perform() -> dict[str, str] | str:
+        declare_conflict(bid, current_user, form.details.data or "", today())
+        return f"Your conflict of interest in {bid.reference} is recorded: you take no further part in assessing or deciding it."
+
+    return change_page(form, "assessment/declare_conflict.html", perform, url_for("assessment.bid", bid_id=bid.id),
+                       bid=bid)

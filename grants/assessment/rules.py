@@ -19,7 +19,7 @@ from grants.bids.lifecycle import BID
 from grants.core.audit import record_event
 from grants.core.extensions import db
 from grants.core.mail import queue_email, tell_organisation
-from grants.core.models import Assessment, Award, Bid, Decision, FundYear, User, utcnow
+from grants.core.models import Assessment, Award, Bid, ConflictDeclaration, Decision, FundYear, User, utcnow
 from grants.core.money import format_money
 from grants.core.refusals import Refused
 
@@ -107,6 +107,27 @@ def needs_approver(fund_year: FundYear, amount_pence: int) -> bool:
     return amount_pence > fund_year.delegation_limit_pence
 
 
+def conflict_declared(bid: Bid, user: User) -> bool:
+    """Whether this person has declared a conflict of interest in this bid (the lifecycle's guards ask)."""
+    return db.session.scalar(select(ConflictDeclaration.id).where(
+        ConflictDeclaration.bid_id == bid.id, ConflictDeclaration.user_id == user.id)) is not None
+
+
+def declare_conflict(bid: Bid, user: User, details: str, today: date) -> bool:
+    """Record that this person has a conflict of interest in this bid, with its audit event. From then on the
+    lifecycle refuses them every part in assessing, recommending and deciding it, for good.
+
+    Returns False, changing nothing, when they have declared one already: once is enough."""
+    if conflict_declared(bid, user):
+        return False
+    details = details.strip()
+    BID.apply("declare_conflict", user, bid, today, note=details)  # checks the state and the person first
+    # Two declarations at the same moment (two tabs): the unique key keeps one, the other is refused on commit.
+    db.session.add(ConflictDeclaration(bid_id=bid.id, user_id=user.id, details=details))
+    db.session.flush()
+    return True
+
+
 def assessment_problems(bid: Bid, data: AssessmentInput) -> dict[str, str]:
     problems: dict[str, str] = {}
     for key, label in CRITERIA.items():
@@ -127,7 +148,7 @@ def assessment_problems(bid: Bid, data: AssessmentInput) -> dict[str, str]:
         problems["conflict_of_interest"] = "Select whether you have a conflict of interest"
     elif data.conflict_of_interest:
         problems["conflict_of_interest"] = (
-            "You have declared a conflict of interest, so you cannot assess this bid: ask another officer to assess it"
+            "You have declared a conflict of interest, so you cannot assess or decide this bid: another officer must"
         )
     if not data.organisation_checked:
         problems["organisation_checked"] = "Confirm that you have checked the organisation"
@@ -143,9 +164,8 @@ def record_assessment(bid: Bid, officer: User, data: AssessmentInput, today: dat
     BID.check("reassess" if bid.status == "in_review" else "assess", officer, bid, today)
     problems = assessment_problems(bid, data)
     if data.conflict_of_interest:
-        # The declaration itself is kept, though the assessment is refused.
-        record_event(officer, "bid.conflict_declared", bid, from_state=bid.status, to_state=bid.status,
-                     note=data.conflict_details.strip())
+        # The declaration itself is kept, though the assessment is refused; it bars the officer from now on.
+        declare_conflict(bid, officer, data.conflict_details, today)
     if problems:
         return problems
     scores = {key: int(data.scores[key] or 0) for key in CRITERIA}

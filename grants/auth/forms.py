@@ -1,7 +1,7 @@
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
 
 class SignInForm(FlaskForm):
@@ -36,7 +36,43 @@ class NewPasswordForm(FlaskForm):
     submit = SubmitField("Change password", widget=GovSubmitInput())
 
     def validate_confirm(self, field: PasswordField) -> None:
-        from wtforms.validators import ValidationError
+        if field.data != self.password.data:
+            raise ValidationError("Passwords do not match")
 
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        "Security code",
+        widget=GovTextInput(),
+        description="The 6-digit code your authenticator app shows now",
+        validators=[DataRequired("Enter the security code from your authenticator app"), Length(max=20)],
+    )
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class RecoveryCodeForm(FlaskForm):
+    code = StringField(
+        "Recovery code",
+        widget=GovTextInput(),
+        description="One of the ten codes you saved when you set up your authenticator app, for example abcde-23456",
+        validators=[DataRequired("Enter one of your recovery codes"), Length(max=40)],
+    )
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField("Current password", widget=GovPasswordInput(),
+                            validators=[DataRequired("Enter your current password"), Length(max=128)])
+    password = PasswordField(
+        "New password",
+        widget=GovPasswordInput(),
+        description="At least 12 characters. A few unrelated words make a strong password.",
+        validators=[DataRequired("Enter a new password")],
+    )
+    confirm = PasswordField("Confirm new password", widget=GovPasswordInput(),
+                            validators=[DataRequired("Confirm your new password")])
+    submit = SubmitField("Change password", widget=GovSubmitInput())
+
+    def validate_confirm(self, field: PasswordField) -> None:
         if field.data != self.password.data:
             raise ValidationError("Passwords do not match")

@@ -1,13 +1,16 @@
-"""Signing in: checking passwords, locking out repeated failures, session tokens."""
+"""Signing in: checking passwords (throttled), session tokens, passwords and reset links."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
+from grants.auth import throttle
 from grants.core.audit import record_event
 from grants.core.extensions import db
 from grants.core.models import PasswordResetToken, User, utcnow
@@ -17,7 +20,7 @@ START_PAGES = {
     "applicant": "bids.index",
     "officer": "assessment.index",
     "approver": "assessment.index",
-    "finance": "assessment.index",
+    "finance": "finance.index",
     "admin": "admin.index",
 }
 SIGN_IN_FAILED = "Enter a correct email address and password"
@@ -31,37 +34,44 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def authenticate(email: str, password: str, *, max_failures: int, lockout_minutes: int) -> tuple[User | None, str]:
-    """The user if the password is right and the account usable; else None and a message that does not say whether the email exists."""
-    user = find_user(email)
-    now = utcnow()
+def check_password(email: str, password: str, address: str, config: Mapping[str, Any]) -> User | None:
+    """The user if the password is right and the account usable, else None (the page's message does not
+    say which was wrong). Raises Throttled, checking nothing, when this address or account has had too
+    many failures: see grants/auth/throttle.py."""
+    account = normalise_email(email)
+    try:
+        held = throttle.hold(throttle.sign_in_keys(config, address, account))
+    except throttle.Throttled:
+        user = find_user(account)
+        if user is not None:
+            record_event(None, "user.sign_in_throttled", user, note=f"from {address}")
+            db.session.commit()
+        raise
+    user = find_user(account)
     if user is None:
         verify_password(DUMMY_HASH, password)  # same work either way
-        return None, SIGN_IN_FAILED
-    if user.locked_until and user.locked_until > now:
-        verify_password(DUMMY_HASH, password)  # same work as the other paths, so the lock is not given away
-        record_event(user, "user.sign_in_refused", user, note="account locked")
+        throttle.failed(held)
         db.session.commit()
-        return None, SIGN_IN_FAILED
+        return None
     if not verify_password(user.password_hash, password) or not user.active:
-        user.failed_logins += 1
-        note = f"failed attempt {user.failed_logins}"
-        if user.failed_logins >= max_failures:
-            user.locked_until = now + timedelta(minutes=lockout_minutes)
-            user.failed_logins = 0
-            note += f"; locked for {lockout_minutes} minutes"
-        record_event(None, "user.sign_in_failed", user, note=note)
+        throttle.failed(held)
+        record_event(None, "user.sign_in_failed", user,
+                     note=f"{'wrong password' if user.active else 'account disabled'}, from {address}")
         db.session.commit()
-        return None, SIGN_IN_FAILED
+        return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
+    throttle.succeeded(held)
+    db.session.commit()
+    return user
+
+
+def complete_sign_in(user: User) -> None:
+    """Every factor checked: a new session token, so any session from before stops working."""
+    user.last_login_at = utcnow()
     user.session_token = secrets.token_urlsafe(32)
     record_event(user, "user.signed_in", user)
     db.session.commit()
-    return user, ""
 
 
 def end_session(user: User) -> None:
@@ -74,8 +84,7 @@ def set_password(user: User, password: str, actor: User | None, *, action: str =
     """Change a password and end every session of that user."""
     user.password_hash = hash_password(password)
     user.session_token = None
-    user.failed_logins = 0
-    user.locked_until = None
+    throttle.clear_account(user.email)
     # Reset links asked for before this change must not work afterwards.
     for row in db.session.scalars(
         select(PasswordResetToken).where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))

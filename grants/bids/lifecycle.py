@@ -22,6 +22,31 @@ def _not_own_recommendation(user: Any, bid: Any, today: date) -> str | None:
     return None
 
 
+def conflict_of_interest(user: Any, bid: Any, today: date) -> str | None:
+    """Why this person takes no part in assessing or deciding this bid, or None: it is their own organisation's,
+    or they have declared a conflict of interest in it. Either bars them for good; nothing they answer later
+    (a reassessment saying "No", say) clears it."""
+    if user is None:  # the rules' own moves
+        return None
+    if user.organisation_id is not None and user.organisation_id == bid.organisation_id:
+        return f"You belong to the organisation that made this bid, so another {user.role} must assess and decide it."
+    # Imported here: the assessment rules read this lifecycle.
+    from grants.assessment.rules import conflict_declared
+
+    if conflict_declared(bid, user):
+        return (f"You have declared a conflict of interest in this bid, so you cannot assess, recommend or decide it: "
+                f"another {user.role} must.")
+    return None
+
+
+def _not_declared_yet(user: Any, bid: Any, today: date) -> str | None:
+    from grants.assessment.rules import conflict_declared
+
+    if user is not None and conflict_declared(bid, user):
+        return "You have already declared a conflict of interest in this bid."
+    return None
+
+
 def _no_agreement_yet(user: Any, bid: Any, today: date) -> str | None:
     from grants.agreements.queries import agreement_for_bid
 
@@ -30,6 +55,10 @@ def _no_agreement_yet(user: Any, bid: Any, today: date) -> str | None:
 
 UNDECIDED = ("draft", "submitted", "in_review", "info_requested")
 ASSESSABLE = ("submitted", "in_review")
+# Until the bid is decided, anyone at the OPCC may declare a conflict of interest in it.
+DECLARABLE = ("submitted", "in_review", "info_requested", "recommended")
+# Every part in assessing and deciding a bid: refused to whoever has a conflict of interest in it.
+IMPARTIAL = (conflict_of_interest,)
 
 BID = Lifecycle(
     record="bid",
@@ -58,30 +87,35 @@ BID = Lifecycle(
                style="warning"),
         # The OPCC's
         Action("assess", "Assess", ("submitted",), None, ("officer",), event="bid.assessed",
-               event_label="Assessment recorded", endpoint="assessment.assess"),
+               event_label="Assessment recorded", endpoint="assessment.assess", guards=IMPARTIAL),
         Action("reassess", "Reassess", ("in_review",), None, ("officer",), event="bid.assessed",
-               endpoint="assessment.assess"),
+               endpoint="assessment.assess", guards=IMPARTIAL),
         Action("start_review", "Start the review", ("submitted",), "in_review", ("officer",), event="bid.in_review",
-               event_label="Review started"),
-        Action("decide", "Decide award", ("in_review",), None, ("officer",), endpoint="assessment.award"),
+               event_label="Review started", guards=IMPARTIAL),
+        Action("decide", "Decide award", ("in_review",), None, ("officer",), endpoint="assessment.award",
+               guards=IMPARTIAL),
         Action("decide_recommendation", "Decide award", ("recommended",), None, ("approver",),
-               endpoint="assessment.award", guards=(_not_own_recommendation,)),
-        Action("approve", "Approve the award", ("in_review",), "approved", ("officer",)),
+               endpoint="assessment.award", guards=(*IMPARTIAL, _not_own_recommendation)),
+        Action("approve", "Approve the award", ("in_review",), "approved", ("officer",), guards=IMPARTIAL),
         Action("approve_recommendation", "Approve the award", ("recommended",), "approved", ("approver",),
-               guards=(_not_own_recommendation,)),
-        Action("recommend", "Recommend the award", ("in_review",), "recommended", ("officer",)),
+               guards=(*IMPARTIAL, _not_own_recommendation)),
+        Action("recommend", "Recommend the award", ("in_review",), "recommended", ("officer",), guards=IMPARTIAL),
         Action("request_information", "Ask for more information", ASSESSABLE, "info_requested", ("officer",),
-               endpoint="assessment.request_information", style="secondary"),
+               endpoint="assessment.request_information", style="secondary", guards=IMPARTIAL),
         Action("reject", "Reject", ASSESSABLE, "rejected", ("officer",), endpoint="assessment.reject",
-               style="warning"),
+               style="warning", guards=IMPARTIAL),
         Action("reject_recommendation", "Reject", ("recommended",), "rejected", ("approver",),
-               endpoint="assessment.reject", style="warning"),
+               endpoint="assessment.reject", style="warning", guards=IMPARTIAL),
+        # Stored as a ConflictDeclaration too (grants.assessment.rules.declare_conflict): from then on the
+        # guards above refuse this person every part in the bid.
+        Action("declare_conflict", "Declare a conflict of interest", DECLARABLE, None, ("officer", "approver"),
+               event="bid.conflict_declared", event_label="Conflict of interest declared",
+               endpoint="assessment.declare_conflict", style="secondary", guards=(_not_declared_yet,)),
         Action("prepare_agreement", "Prepare grant agreement", ("approved",), None, ("officer",),
                endpoint="agreements.prepare", guards=(_no_agreement_yet,)),
     ),
     events={
         "bid.created": "Bid started",
-        "bid.conflict_declared": "Conflict of interest declared",
         "fund_year.committed": "Money committed",
     },
 )

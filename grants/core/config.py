@@ -49,8 +49,17 @@ class Config:
     SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 30)
     SESSION_ABSOLUTE_HOURS = _int("SESSION_ABSOLUTE_HOURS", 12)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=SESSION_ABSOLUTE_HOURS)
+    # Sign-in throttling (grants/auth/throttle.py): free failures per account from one client address,
+    # per client address over all accounts, and per account from anywhere; then waits that double up to
+    # LOGIN_LOCKOUT_MINUTES (a minute, LOGIN_ACCOUNT_MAX_WAIT_SECONDS, for the account from anywhere).
     LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 5)
+    LOGIN_ADDRESS_MAX_FAILURES = _int("LOGIN_ADDRESS_MAX_FAILURES", 20)
+    LOGIN_ACCOUNT_MAX_FAILURES = _int("LOGIN_ACCOUNT_MAX_FAILURES", 20)
+    LOGIN_ACCOUNT_MAX_WAIT_SECONDS = _int("LOGIN_ACCOUNT_MAX_WAIT_SECONDS", 60)
     LOGIN_LOCKOUT_MINUTES = _int("LOGIN_LOCKOUT_MINUTES", 15)
+    RESET_MAX_REQUESTS = _int("RESET_MAX_REQUESTS", 5)
+    # The name authenticator apps show beside the codes.
+    TOTP_ISSUER = os.environ.get("TOTP_ISSUER", "OPCC Grants")
     PASSWORD_RESET_HOURS = _int("PASSWORD_RESET_HOURS", 2)
     TRUST_PROXY = os.environ.get("TRUST_PROXY", "0") == "1"
 
@@ -62,11 +71,17 @@ class Config:
     SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "1") == "1"
     MAIL_FROM = os.environ.get("MAIL_FROM", "grants@opcc.example")
 
+    # No payment in advance of need: at most this share of a grant (0 to 100) may be due in its first 30 days.
+    PAYMENT_MAX_UPFRONT_PERCENT = min(max(_int("PAYMENT_MAX_UPFRONT_PERCENT", 50), 0), 100)
+
     # Evidence sent with monitoring returns: kept outside the web root, served only to those who may see it.
     EVIDENCE_DIR = os.environ.get("EVIDENCE_DIR", str(PROJECT_ROOT / "instance" / "evidence"))
     EVIDENCE_MAX_MB = _int("EVIDENCE_MAX_MB", 10)
-    # A request may carry a few files at the limit; anything bigger is refused before it is read.
-    MAX_CONTENT_LENGTH = (EVIDENCE_MAX_MB * 3 + 1) * 1024 * 1024
+    # The largest request body: by default three evidence files at their limit plus 1 MB for the form itself.
+    # Never below one file at the limit plus that 1 MB, so a file the return page accepts is never refused
+    # whole. A bigger body is answered 413, never read past the limit (see grants/core/requests.py).
+    MAX_REQUEST_MB = max(_int("MAX_REQUEST_MB", EVIDENCE_MAX_MB * 3 + 1), EVIDENCE_MAX_MB + 1)
+    MAX_CONTENT_LENGTH = MAX_REQUEST_MB * 1024 * 1024
 
 
 class ProductionConfig(Config):

@@ -13,7 +13,7 @@ PAGES = {
     403: ("You do not have permission to see this page", "If you think you should, contact the OPCC grants team."),
     404: ("Page not found", "If you typed the web address, check it is correct. The record may not exist or may not be yours to see."),
     405: ("That action is not allowed here", "Go back and try again."),
-    413: ("The files you sent are too large", "Go back and send fewer or smaller files at a time."),
+    413: ("What you sent is too large", "Go back and send fewer or smaller files at a time, or shorter text."),
     429: ("Too many attempts", "Wait a few minutes and try again."),
     500: ("Sorry, there is a problem with the service", "Try again later. Nothing you had saved has been lost."),
 }

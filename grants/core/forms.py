@@ -182,6 +182,10 @@ def show_problems(form: Any, problems: dict[str, str], anchors: dict[str, str] |
     return extra
 
 
+class ConfirmForm(FlaskForm):
+    """Only the CSRF token: a button that confirms a change the page names (its template draws the button)."""
+
+
 class VersionedForm(FlaskForm):
     """Carries the record's version, so a second person is told of the first one's change."""
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import smtplib
 from collections.abc import Mapping
+from contextlib import nullcontext
 from email.message import EmailMessage
+from types import TracebackType
 from typing import Any
 
 from grants.core.extensions import db
@@ -27,8 +29,61 @@ def tell_organisation(organisation: Organisation, subject: str, body: str, *, al
         queue_email(address, subject, body)
 
 
-def deliver_pending(config: Mapping[str, Any]) -> int:
-    """Send unsent outbox messages by SMTP; returns how many were sent. No SMTP_HOST: nothing is sent."""
+class Mailer:
+    """One SMTP connection for a run of the sender, opened when the first message goes (so a run with nothing to
+    send never connects) and closed at the end of the `with` block."""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.config = config
+        self._smtp: smtplib.SMTP | None = None
+
+    def __enter__(self) -> Mailer:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                self._smtp.close()
+            self._smtp = None
+
+    def connect(self) -> smtplib.SMTP:
+        """The open connection (opened now if need be): a server that cannot be reached or refuses the login
+        raises here, before any message is tried."""
+        if self._smtp is None:
+            config = self.config
+            smtp = smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=10)
+            if config.get("SMTP_STARTTLS"):
+                smtp.starttls()
+            if config.get("SMTP_USERNAME"):
+                smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"])
+            self._smtp = smtp
+        return self._smtp
+
+    def send(self, to_address: str, subject: str, body: str) -> None:
+        """Send one message now; raises smtplib.SMTPException if the server refuses it."""
+        msg = EmailMessage()
+        msg["From"] = self.config["MAIL_FROM"]
+        msg["To"] = to_address
+        msg["Subject"] = subject
+        msg.set_content(body)
+        self.connect().send_message(msg)
+
+
+def send_keeping_copy(mailer: Mailer, to_address: str, subject: str, body: str, kept_body: str) -> OutboxEmail:
+    """Send a message that holds a secret (a password reset link) straight to its recipient, and keep in the
+    outbox, in the caller's transaction, a copy marked sent whose body is `kept_body`: the outbox is read by
+    administrators and copied into every backup, so the secret must never be stored there."""
+    mailer.send(to_address, subject, body)
+    message = OutboxEmail(to_address=to_address, subject=subject, body=kept_body, sent_at=utcnow(), error="")
+    db.session.add(message)
+    return message
+
+
+def deliver_pending(config: Mapping[str, Any], mailer: Mailer | None = None) -> int:
+    """Send unsent outbox messages by SMTP; returns how many were sent. No SMTP_HOST: nothing is sent.
+    `mailer`: a connection already open for this run (`flask send-mail` sends reset emails on it first)."""
     if not config.get("SMTP_HOST"):
         return 0
     sent = 0
@@ -38,19 +93,11 @@ def deliver_pending(config: Mapping[str, Any]) -> int:
                                  .order_by(OutboxEmail.id).with_for_update(skip_locked=True)).all()
     if not pending:
         return 0
-    with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=10) as smtp:
-        if config.get("SMTP_STARTTLS"):
-            smtp.starttls()
-        if config.get("SMTP_USERNAME"):
-            smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"])
+    with nullcontext(mailer) if mailer else Mailer(config) as smtp:
+        smtp.connect()
         for row in pending:
-            msg = EmailMessage()
-            msg["From"] = config["MAIL_FROM"]
-            msg["To"] = row.to_address
-            msg["Subject"] = row.subject
-            msg.set_content(row.body)
             try:
-                smtp.send_message(msg)
+                smtp.send(row.to_address, row.subject, row.body)
                 row.sent_at = utcnow()
                 row.error = ""
                 sent += 1

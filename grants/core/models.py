@@ -109,8 +109,11 @@ class User(UserMixin, Model):
     # Rotated at sign-in, cleared at sign-out, password change and disable, so an
     # old session cookie stops working (see Flask-Login "alternative tokens").
     session_token: Mapped[str | None] = mapped_column(String(64), unique=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Time-based one-time passwords (RFC 6238): the shared secret (base32), when the user proved their
+    # authenticator holds it, and the last time step accepted, so no code is accepted twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -139,6 +142,37 @@ class PasswordResetToken(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship()
+
+
+class RecoveryCode(Model):
+    """A single-use code to sign in without the authenticator; only its hash is kept."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ThrottleCounter(Model):
+    """Failed attempts counted against one key (a client address, an account, or both), shared by every
+    worker and server because it lives in the database."""
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    blocks: Mapped[int] = mapped_column(Integer, default=0)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ResetRequest(Model):
+    """An address someone typed into the forgot-password page. The mail sender turns it into a reset email
+    (or nothing, for an unknown address), so the page does the same work either way."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
 
 class Fund(Model):
@@ -365,6 +399,20 @@ class Assessment(Model):
     )
 
 
+class ConflictDeclaration(Model):
+    """A person's declared conflict of interest in a bid: it bars them from that bid for good."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bid_id: Mapped[int] = mapped_column(ForeignKey("bid.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    details: Mapped[str] = mapped_column(Text, default="")
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (UniqueConstraint("bid_id", "user_id", name="uq_conflict_declaration_bid_user"),)
+
+
 class Decision(Model):
     """One decision step on a bid: a request for information, a rejection, a recommendation, an approval."""
 
@@ -442,8 +490,12 @@ class GrantAgreement(Model):
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     end_reason: Mapped[str] = mapped_column(Text, default="")
-    # Money the grantee must repay (clawback), a condition the Police Reform Act s.9 allows.
-    repayment_due_pence: Mapped[int | None] = mapped_column(Money)
+    # The version of the standard conditions it was issued with (their text is kept above as issued).
+    conditions_version: Mapped[int | None] = mapped_column(Integer)
+    # Close-out figures, fixed when the grant ends: spend the grantee reported, and the commitment given
+    # back to the fund-year (awarded less paid, plus anything to be repaid) so it can be awarded again.
+    final_spent_pence: Mapped[int | None] = mapped_column(Money)
+    released_pence: Mapped[int | None] = mapped_column(Money)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -465,12 +517,141 @@ class GrantAgreement(Model):
         CheckConstraint("amount_pence > 0", name="amount"),
         CheckConstraint("scheduled_pence >= 0 AND scheduled_pence <= amount_pence", name="scheduled"),
         CheckConstraint("end_date >= start_date", name="dates"),
-        CheckConstraint("repayment_due_pence IS NULL OR repayment_due_pence >= 0", name="repayment"),
+        CheckConstraint("released_pence IS NULL OR released_pence >= 0", name="released"),
     )
 
     @property
     def reference(self) -> str:
         return f"GA-{self.id:05d}"
+
+
+class ConditionsVersion(Model):
+    """A version of the standard conditions of grant, in force for agreements prepared from its date."""
+
+    __tablename__ = "conditions_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    effective_from: Mapped[date] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AgreementVariation(Model):
+    """A change to an agreement after it is issued (amount, end date, special conditions), proposed by an
+    officer, approved above their delegation, and accepted by the grantee before it applies."""
+
+    __tablename__ = "agreement_variation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("grant_agreement.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="awaiting_approval")
+    old_amount_pence: Mapped[int] = mapped_column(Money)
+    new_amount_pence: Mapped[int] = mapped_column(Money)
+    old_end_date: Mapped[date] = mapped_column(Date)
+    new_end_date: Mapped[date] = mapped_column(Date)
+    old_special_conditions: Mapped[str] = mapped_column(Text, default="")
+    new_special_conditions: Mapped[str] = mapped_column(Text, default="")
+    reasons: Mapped[str] = mapped_column(Text)
+    # An increase holds its extra money in the fund-year from when it is offered until declined or withdrawn.
+    committed_pence: Mapped[int] = mapped_column(Money, default=0)
+    proposed_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    accepted_name: Mapped[str] = mapped_column(String(200), default="")
+    accepted_role: Mapped[str] = mapped_column(String(200), default="")
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    agreement: Mapped[GrantAgreement] = relationship()
+    proposed_by: Mapped[User] = relationship(foreign_keys=[proposed_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        UniqueConstraint("agreement_id", "number", name="uq_agreement_variation_number"),
+        CheckConstraint(
+            "status in ('awaiting_approval','offered','accepted','declined','withdrawn','refused')", name="status"
+        ),
+        CheckConstraint("new_amount_pence > 0", name="amount"),
+        CheckConstraint("committed_pence >= 0", name="committed"),
+    )
+
+    @property
+    def reference(self) -> str:
+        return f"{self.agreement.reference}-V{self.number}"
+
+
+class Repayment(Model):
+    """Money a grantee owes back (unspent or misused grant), and how much of it has been received."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("grant_agreement.id"), index=True)
+    amount_pence: Mapped[int] = mapped_column(Money)
+    # Only ever changed by a guarded update, so receipts never add up to more than is owed.
+    received_pence: Mapped[int] = mapped_column(Money, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="due", index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    due_on: Mapped[date] = mapped_column(Date)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    agreement: Mapped[GrantAgreement] = relationship()
+    receipts: Mapped[list[RepaymentReceipt]] = relationship(
+        back_populates="repayment", order_by="RepaymentReceipt.received_on, RepaymentReceipt.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        CheckConstraint("status in ('due','part_received','received','cancelled')", name="status"),
+        CheckConstraint("amount_pence > 0", name="amount"),
+        CheckConstraint("received_pence >= 0 AND received_pence <= amount_pence", name="received"),
+    )
+
+    @property
+    def reference(self) -> str:
+        return f"REP-{self.id:05d}"
+
+
+class RepaymentReceipt(Model):
+    """Money received against a repayment: the date, the amount and finance's reference."""
+
+    __tablename__ = "repayment_receipt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    repayment_id: Mapped[int] = mapped_column(ForeignKey("repayment.id"), index=True)
+    amount_pence: Mapped[int] = mapped_column(Money)
+    received_on: Mapped[date] = mapped_column(Date)
+    reference: Mapped[str] = mapped_column(String(100))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    repayment: Mapped[Repayment] = relationship(back_populates="receipts")
+
+    __table_args__ = (CheckConstraint("amount_pence > 0", name="amount"),)
+
+
+class BidDocument(Model):
+    """A supporting document attached to a bid (a quote, a letter of support), stored like return evidence."""
+
+    __tablename__ = "bid_document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bid_id: Mapped[int] = mapped_column(ForeignKey("bid.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))  # as the applicant named it, for display only
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(200), default="")
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Payment(Model):

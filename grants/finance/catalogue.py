@@ -73,7 +73,8 @@ EXPORTS: dict[str, ExportSpec] = {spec.name: spec for spec in (
                "live in the period, with payments and the grantee's reported outcomes.",
                ("FY", "H1", "H2", "Q1", "Q2", "Q3", "Q4"), needs_source=True),
     ExportSpec("payments", "Payments",
-               "Every payment due or paid in the period, scheduled, paid or cancelled.",
+               "Every payment due or paid in the period, scheduled, paid or cancelled, and on a sheet of its own "
+               "the money grantees repaid in it.",
                ("FY", "H1", "H2", "Q1", "Q2", "Q3", "Q4")),
 )}
 
@@ -155,6 +156,7 @@ def build(request: ExportRequest, target: str | IO[bytes], *, settings: Settings
             government_return(request.source or "", period), target,
             source_name=FUNDING_SOURCES[request.source or ""], period=period, made_by=made_by, made_at=made_at),
         "payments": lambda: build_payments(
-            reports.payments(period), target, period=period, made_by=made_by, made_at=made_at),
+            reports.payments(period), target, period=period, made_by=made_by, made_at=made_at,
+            receipts=reports.repayment_receipts(period)),
     }
     return builders[request.spec.name]()

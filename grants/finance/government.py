@@ -7,8 +7,9 @@ in the period and its agreement is not accepted yet. Its figures for the
 period come from its monitoring returns whose reporting period lies inside the period and that have been
 submitted (submitted, resubmitted or accepted): each measure combined as its unit says (counts and money add
 up; a percentage or yes/no is the latest period's), spend by capital and revenue. Payments are counted by
-their payment date and the profile by due date, both up to the period's end, so a past period's figures stay
-the same when the return is made again unless that period's own records change.
+their payment date and the profile by due date, both up to the period's end; repayments by when they were asked
+for, received (by date received) and written off; so a past period's figures stay the same when the return is
+made again unless that period's own records change.
 
 A fixed number of queries is run whatever the number of grants.
 """
@@ -17,9 +18,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.sql import Subquery
 
 from grants.agreements.lifecycle import AGREEMENT
 from grants.core import dates
@@ -28,6 +30,7 @@ from grants.core.extensions import db
 from grants.core.models import (
     MEASURE_UNITS,
     RAG_RATINGS,
+    AuditEvent,
     Award,
     Bid,
     BudgetLine,
@@ -39,6 +42,8 @@ from grants.core.models import (
     Organisation,
     OutcomeMeasure,
     Payment,
+    Repayment,
+    RepaymentReceipt,
     ReturnSpend,
     summed,
 )
@@ -46,6 +51,7 @@ from grants.finance.reports import sum_if
 from grants.monitoring.lifecycle import RETURN
 from grants.monitoring.measures import combine
 from grants.monitoring.rules import COUNTED
+from grants.repayments.lifecycle import REPAYMENT
 
 # Which periods each government department asks for: MoJ six-monthly, Home Office quarterly; both the year.
 GOVERNMENT_SOURCES = {"moj": ("H1", "H2", "FY"), "home_office": ("Q1", "Q2", "Q3", "Q4", "FY")}
@@ -86,7 +92,8 @@ class GovernmentReturnRow:
     profile_to_period_end_pence: int
     year_profile_pence: int  # payments due in the financial year
     forecast_to_year_end_pence: int  # spend so far plus the profile for the rest of the financial year
-    repayment_due_pence: int
+    repayment_outstanding_pence: int  # asked for by the period's end and still owed then
+    repaid_to_period_end_pence: int
 
     @property
     def variance_pence(self) -> int:
@@ -141,6 +148,7 @@ def government_return(funding_source: str, period: Period, *, today: date | None
         .group_by(Payment.agreement_id)
         .subquery("money")
     )
+    repayments = _repayments_at(period, after)
     live = and_(
         Fund.funding_source == funding_source,
         GrantAgreement.status.in_(IN_FORCE),
@@ -156,7 +164,7 @@ def government_return(funding_source: str, period: Period, *, today: date | None
     grants = db.session.execute(
         select(
             GrantAgreement.id, Award.bid_id, GrantAgreement.status, GrantAgreement.start_date,
-            GrantAgreement.end_date, Award.amount_pence, GrantAgreement.repayment_due_pence,
+            GrantAgreement.end_date, Award.amount_pence, repayments.c.outstanding, repayments.c.repaid,
             Award.approved_at, Bid.title, Organisation.name.label("org_name"), Fund.name.label("fund_name"),
             money.c.paid_in, money.c.paid_to, money.c.profile, money.c.profile_to, money.c.year_profile,
             money.c.profile_after,
@@ -168,6 +176,7 @@ def government_return(funding_source: str, period: Period, *, today: date | None
         .join(Fund, FundYear.fund_id == Fund.id)
         .outerjoin(GrantAgreement, GrantAgreement.award_id == Award.id)
         .outerjoin(money, money.c.agreement_id == GrantAgreement.id)
+        .outerjoin(repayments, repayments.c.agreement_id == GrantAgreement.id)
         .where(or_(live, awarded_not_accepted))
         .order_by(Organisation.name, Award.approved_at, Award.id)
     ).all()
@@ -229,9 +238,37 @@ def government_return(funding_source: str, period: Period, *, today: date | None
             profile_pence=int(g.profile or 0), profile_to_period_end_pence=int(g.profile_to or 0),
             year_profile_pence=int(g.year_profile or 0),
             forecast_to_year_end_pence=spent["to_end"] + int(g.profile_after or 0),
-            repayment_due_pence=g.repayment_due_pence or 0,
+            repayment_outstanding_pence=int(g.outstanding or 0), repaid_to_period_end_pence=int(g.repaid or 0),
         ))
     return GovernmentReturn(funding_source, period, measures, rows, _category_totals(measures, rows))
+
+
+def _repayments_at(period: Period, after: datetime) -> Subquery:
+    """Each agreement's repayments as they stood at the period's end (`after` is the instant just after it):
+    received by then, and what was still owed then on those asked for by then and not yet written off."""
+    received = (
+        select(RepaymentReceipt.repayment_id, summed(RepaymentReceipt.amount_pence).label("received"))
+        .where(RepaymentReceipt.received_on <= period.end)
+        .group_by(RepaymentReceipt.repayment_id)
+        .subquery("received")
+    )
+    written_off = (
+        select(AuditEvent.object_id.label("repayment_id"), func.min(AuditEvent.occurred_at).label("at"))
+        .where(AuditEvent.object_type == REPAYMENT.record,
+               AuditEvent.action == REPAYMENT.event_name(REPAYMENT.action("write_off")))
+        .group_by(AuditEvent.object_id)
+        .subquery("written_off")
+    )
+    received_by_end = func.coalesce(received.c.received, 0)
+    owed_then = and_(Repayment.created_at < after, or_(written_off.c.at.is_(None), written_off.c.at >= after))
+    return (
+        select(Repayment.agreement_id, summed(received_by_end).label("repaid"),
+               sum_if(owed_then, Repayment.amount_pence - received_by_end).label("outstanding"))
+        .outerjoin(received, received.c.repayment_id == Repayment.id)
+        .outerjoin(written_off, written_off.c.repayment_id == Repayment.id)
+        .group_by(Repayment.agreement_id)
+        .subquery("repayments")
+    )
 
 
 def _measure_columns(funding_source: str, answered: set[int]) -> list[MeasureColumn]:

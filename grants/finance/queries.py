@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, distinct, func, select
 
+from grants.agreements.queries import with_grantee_and_fund
 from grants.core.extensions import db
 from grants.core.models import (
     FUNDING_SOURCES,
@@ -64,13 +65,9 @@ def payments_due(today: date, days: int, shown: int = SHOWN) -> PaymentsDue:
     count, total = db.session.execute(
         select(func.count(Payment.id), summed(Payment.amount_pence)).where(due)).one()
     rows = db.session.execute(
-        select(Payment.id, Payment.agreement_id, Payment.due_on, Payment.amount_pence,
-               Organisation.name.label("organisation"), Fund.name.label("fund"))
-        .join(GrantAgreement, Payment.agreement_id == GrantAgreement.id)
-        .join(Organisation, GrantAgreement.organisation_id == Organisation.id)
-        .join(Award, GrantAgreement.award_id == Award.id)
-        .join(FundYear, Award.fund_year_id == FundYear.id)
-        .join(Fund, FundYear.fund_id == Fund.id)
+        with_grantee_and_fund(select(Payment.id, Payment.agreement_id, Payment.due_on, Payment.amount_pence,
+                                     Organisation.name.label("organisation"), Fund.name.label("fund")),
+                              Payment.agreement_id)
         .where(due)
         .order_by(Payment.due_on, Payment.id)
         .limit(shown)

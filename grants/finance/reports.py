@@ -17,7 +17,9 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import ColumnElement, Subquery
 
+from grants.agreements.closeout import CloseOut
 from grants.agreements.lifecycle import AGREEMENT
+from grants.agreements.queries import with_grantee_and_fund
 from grants.bids.rules import THEMES
 from grants.core import dates
 from grants.core.dates import Period, financial_year_start, london_date
@@ -33,12 +35,16 @@ from grants.core.models import (
     MonitoringReturn,
     Organisation,
     Payment,
+    Repayment,
+    RepaymentReceipt,
     summed,
 )
 from grants.core.paging import STREAM_BATCH
 from grants.monitoring.lifecycle import REVIEWABLE, WAITING
 from grants.monitoring.rules import overdue_condition
 from grants.payments.lifecycle import PAYMENT
+from grants.repayments.lifecycle import REPAYMENT
+from grants.repayments.queries import sums_by_agreement
 
 
 def agreement_reference(agreement_id: int | None) -> str | None:
@@ -52,6 +58,10 @@ def bid_reference(bid_id: int) -> str:
 
 def payment_reference(payment_id: int) -> str:
     return f"PAY-{payment_id:05d}"
+
+
+def repayment_reference(repayment_id: int) -> str:
+    return f"REP-{repayment_id:05d}"
 
 
 def sum_if(condition: ColumnElement[bool], value: ColumnElement[int] | InstrumentedAttribute[int] | int) -> ColumnElement[int]:
@@ -92,7 +102,12 @@ class GrantsRegisterRow:
     agreement_end: date | None
     paid_pence: int
     scheduled_pence: int
-    repayment_due_pence: int | None
+    # Repayments: None when none has been asked for.
+    repayment_asked_pence: int | None
+    repaid_pence: int | None
+    repayment_written_off_pence: int | None
+    repayment_outstanding_pence: int | None
+    close_out: CloseOut | None  # the final figures, once the grant has ended
     returns_due: int
     returns_submitted: int
     returns_accepted: int
@@ -117,6 +132,7 @@ def grants_register(year_start: int, grant_id_prefix: str, *, today: date | None
         .group_by(Payment.agreement_id)
         .subquery("paid")
     )
+    repayments = sums_by_agreement()
     waiting = MonitoringReturn.status.in_(WAITING)
     returns = (
         select(
@@ -136,9 +152,11 @@ def grants_register(year_start: int, grant_id_prefix: str, *, today: date | None
             Organisation.id.label("org_id"), Organisation.name.label("org_name"), Organisation.org_identifier,
             Fund.name.label("fund_name"), Fund.funding_source,
             GrantAgreement.id.label("agreement_id"), GrantAgreement.status.label("agreement_status"),
-            GrantAgreement.start_date, GrantAgreement.end_date, GrantAgreement.repayment_due_pence,
-            GrantAgreement.updated_at.label("agreement_updated_at"),
+            GrantAgreement.start_date, GrantAgreement.end_date,
+            GrantAgreement.amount_pence.label("agreement_pence"), GrantAgreement.final_spent_pence,
+            GrantAgreement.released_pence, GrantAgreement.updated_at.label("agreement_updated_at"),
             requested.c.requested, paid.c.paid, paid.c.scheduled,
+            repayments.c.asked, repayments.c.received, repayments.c.written_off, repayments.c.outstanding,
             returns.c.due, returns.c.submitted, returns.c.accepted, returns.c.overdue,
         )
         .join(Bid, Award.bid_id == Bid.id)
@@ -148,6 +166,7 @@ def grants_register(year_start: int, grant_id_prefix: str, *, today: date | None
         .outerjoin(GrantAgreement, GrantAgreement.award_id == Award.id)
         .outerjoin(requested, requested.c.bid_id == Bid.id)
         .outerjoin(paid, paid.c.agreement_id == GrantAgreement.id)
+        .outerjoin(repayments, repayments.c.agreement_id == GrantAgreement.id)
         .outerjoin(returns, returns.c.agreement_id == GrantAgreement.id)
         .where(FundYear.year_start == year_start)
         .order_by(Award.approved_at, Award.id)
@@ -155,6 +174,13 @@ def grants_register(year_start: int, grant_id_prefix: str, *, today: date | None
     )
     for r in db.session.execute(stmt):
         modified = [t for t in (r.approved_at, r.updated_at, r.agreement_updated_at) if t is not None]
+        asked = int(r.asked or 0)
+        repaid = int(r.received or 0) if asked else None
+        written_off = int(r.written_off or 0) if asked else None
+        close_out = None
+        if r.released_pence is not None and r.final_spent_pence is not None:
+            close_out = CloseOut(r.agreement_pence, int(r.paid or 0), r.final_spent_pence,
+                                 asked - (written_off or 0), r.released_pence)
         yield GrantsRegisterRow(
             grant_id=f"{grant_id_prefix}-{bid_reference(r.bid_id)}",
             bid_reference=bid_reference(r.bid_id),
@@ -176,7 +202,11 @@ def grants_register(year_start: int, grant_id_prefix: str, *, today: date | None
             agreement_end=r.end_date,
             paid_pence=int(r.paid or 0),
             scheduled_pence=int(r.scheduled or 0),
-            repayment_due_pence=r.repayment_due_pence,
+            repayment_asked_pence=asked or None,
+            repaid_pence=repaid,
+            repayment_written_off_pence=written_off,
+            repayment_outstanding_pence=int(r.outstanding or 0) if asked else None,
+            close_out=close_out,
             returns_due=int(r.due or 0),
             returns_submitted=int(r.submitted or 0),
             returns_accepted=int(r.accepted or 0),
@@ -207,17 +237,12 @@ class PaymentRow:
 def _payment_rows(condition: ColumnElement[bool],
                   order: list[ColumnElement[Any] | InstrumentedAttribute[Any]]) -> Iterator[PaymentRow]:
     stmt = (
-        select(
+        with_grantee_and_fund(select(
             Payment.id, Payment.amount_pence, Payment.due_on, Payment.status, Payment.paid_on,
             Payment.finance_reference, Payment.note, GrantAgreement.id.label("agreement_id"),
             GrantAgreement.bid_id, Organisation.name.label("org_name"), Fund.name.label("fund_name"),
             Fund.funding_source,
-        )
-        .join(GrantAgreement, Payment.agreement_id == GrantAgreement.id)
-        .join(Organisation, GrantAgreement.organisation_id == Organisation.id)
-        .join(Award, GrantAgreement.award_id == Award.id)
-        .join(FundYear, Award.fund_year_id == FundYear.id)
-        .join(Fund, FundYear.fund_id == Fund.id)
+        ), Payment.agreement_id)
         .where(condition)
         .order_by(*order)
         .execution_options(yield_per=STREAM_BATCH)
@@ -248,6 +273,52 @@ def payments(period: Period) -> Iterator[PaymentRow]:
         and_(Payment.paid_on >= period.start, Payment.paid_on <= period.end),
     )
     return _payment_rows(condition, [func.coalesce(Payment.paid_on, Payment.due_on), Payment.id])
+
+
+@dataclass
+class ReceiptRow:
+    """Money a grantee paid back: money in, never added to the payments out."""
+
+    repayment_reference: str
+    agreement_reference: str
+    bid_reference: str
+    organisation: str
+    fund: str
+    funding_source: str
+    amount_pence: int
+    received_on: date
+    finance_reference: str
+    repayment_status: str
+
+
+def repayment_receipts(period: Period) -> Iterator[ReceiptRow]:
+    """Every sum received against a repayment within the period, in date order."""
+    stmt = (
+        with_grantee_and_fund(select(
+            RepaymentReceipt.amount_pence, RepaymentReceipt.received_on, RepaymentReceipt.reference,
+            Repayment.id.label("repayment_id"), Repayment.status, GrantAgreement.id.label("agreement_id"),
+            GrantAgreement.bid_id, Organisation.name.label("org_name"), Fund.name.label("fund_name"),
+            Fund.funding_source,
+        ).join(Repayment, RepaymentReceipt.repayment_id == Repayment.id), Repayment.agreement_id)
+        .where(RepaymentReceipt.received_on >= period.start, RepaymentReceipt.received_on <= period.end)
+        .order_by(RepaymentReceipt.received_on, RepaymentReceipt.id)
+        .execution_options(yield_per=STREAM_BATCH)
+    )
+    return (
+        ReceiptRow(
+            repayment_reference=repayment_reference(r.repayment_id),
+            agreement_reference=agreement_reference(r.agreement_id) or "",
+            bid_reference=bid_reference(r.bid_id),
+            organisation=r.org_name,
+            fund=r.fund_name,
+            funding_source=FUNDING_SOURCES.get(r.funding_source, r.funding_source),
+            amount_pence=r.amount_pence,
+            received_on=r.received_on,
+            finance_reference=r.reference or "",
+            repayment_status=REPAYMENT.name(r.status),
+        )
+        for r in db.session.execute(stmt)
+    )
 
 
 def export_years(today: date) -> list[int]:

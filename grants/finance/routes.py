@@ -18,6 +18,8 @@ from grants.finance.catalogue import EXPORTS, Settings, build, check_choices
 from grants.finance.forms import ExportForm
 from grants.finance.queries import overdue_returns, payments_due
 from grants.finance.reports import export_years
+from grants.repayments.lifecycle import REPAYMENT
+from grants.repayments.queries import repayments_owed
 
 bp = Blueprint("finance", __name__, url_prefix="/finance")
 
@@ -33,11 +35,14 @@ ENDPOINTS = {
 def _page(failed: ExportForm | None = None, status: int = 200) -> tuple[str, int]:
     today = dates.today()
     current = financial_year_start(today)
+    owed = repayments_owed()
     forms = [failed if failed is not None and failed.spec is spec else ExportForm.blank(spec, current)
              for spec in EXPORTS.values()]
     return render_template(
         "finance/index.html", export_forms=forms, endpoints=ENDPOINTS, years=export_years(today), today=today,
         upcoming=payments_due(today, UPCOMING_DAYS), upcoming_days=UPCOMING_DAYS, overdue=overdue_returns(today),
+        owed=owed,
+        owed_actions={row.repayment.id: REPAYMENT.allowed(current_user, row.repayment, today) for row in owed.shown},
         extra_errors=failed.error_summary() if failed is not None else None,
     ), status
 

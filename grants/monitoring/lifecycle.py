@@ -67,8 +67,12 @@ RETURN = Lifecycle(
         Action("send_back", "Return for changes", REVIEWABLE, "returned", ("officer",), guards=(_grant_running,)),
         # Taken by the rules when the grant ends: what is still outstanding is no longer asked for.
         Action("not_required", "Mark not required", (*WAITING, *REVIEWABLE), "not_required", ()),
+        # Taken by the rules when a variation extends a running grant back over a period it had dropped.
+        Action("require_again", "Require again", ("not_required",), "due", (),
+               event_label="Required again: the grant was extended"),
     ),
-    events={"monitoring_return.scheduled": "Return scheduled", "monitoring_return.evidence_added": "Evidence added"},
+    events={"monitoring_return.scheduled": "Return scheduled", "monitoring_return.evidence_added": "Evidence added",
+            "monitoring_return.rescheduled": "Period changed by a variation"},
     calendar=lambda ret, today: OVERDUE if is_overdue(ret, today) else None,
 )
 

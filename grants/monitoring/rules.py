@@ -95,6 +95,33 @@ def release_returns(agreement: GrantAgreement, officer: User, today: date) -> in
     return released
 
 
+def follow_end_date(agreement: GrantAgreement, actor: User, today: date) -> None:
+    """A variation moved a running grant's end date: outstanding returns for periods after it are not
+    required, the last one ends on it, and periods the grant now reaches get their returns."""
+    if agreement.status != "active":
+        return  # returns are scheduled when the grant starts, from the dates it has then
+    fund = agreement.bid.fund_year.fund
+    days = timedelta(days=fund.monitoring_due_days)
+    outstanding = RETURN.action("not_required").sources
+    for ret in agreement.returns:
+        if ret.status == "not_required" and ret.period_start <= agreement.end_date:
+            RETURN.apply("require_again", actor, ret, today, system=True,
+                         note=f"Grant {agreement.reference} now runs to {agreement.end_date.isoformat()}")
+        if ret.status not in outstanding:
+            continue
+        if ret.period_start > agreement.end_date:
+            RETURN.apply("not_required", actor, ret, today, system=True,
+                         note=f"Grant {agreement.reference} now ends before this period")
+            continue
+        period = periods_overlapping(ret.period_start, ret.period_start, fund.reporting_frequency)[0]
+        end = min(period.end, agreement.end_date)
+        if end != ret.period_end:
+            ret.period_end, ret.due_on = end, max(end + days, today + days)
+            record_event(actor, "monitoring_return.rescheduled", ret, from_state=ret.status, to_state=ret.status,
+                         note=f"Period now ends {end.isoformat()}, due {ret.due_on.isoformat()}")
+    schedule_returns(agreement, actor, today)
+
+
 def returns_awaiting_review(agreement: GrantAgreement) -> list[MonitoringReturn]:
     return [ret for ret in agreement.returns if ret.status in REVIEWABLE]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, url_for
+from flask import Blueprint, current_app, url_for
 from flask_login import current_user
 
 from grants.agreements.queries import agreement_or_404
@@ -11,7 +11,7 @@ from grants.core.dates import today
 from grants.core.views import PageAnswer, change_page
 from grants.payments.forms import CancelPaymentForm, PaidForm, PaymentForm
 from grants.payments.queries import payment_or_404
-from grants.payments.rules import cancel_payment, record_paid, schedule_payment
+from grants.payments.rules import cancel_payment, record_paid, schedule_payment, upfront_until
 
 # The payment pages sit under /agreements, where people reach them from.
 bp = Blueprint("payments", __name__, url_prefix="/agreements")
@@ -25,12 +25,14 @@ def new_payment(agreement_id: int) -> PageAnswer:
 
     def perform() -> dict[str, str] | str:
         payment, problems = schedule_payment(agreement, current_user, form.amount_pence.data, form.due_on.data,
-                                             form.note.data or "", today=today())
+                                             form.note.data or "", today=today(), max_upfront_percent=upfront)
         return problems if payment is None else f"Payment of {form.amount_pence.raw_text} scheduled."
 
+    upfront = current_app.config["PAYMENT_MAX_UPFRONT_PERCENT"]
     return change_page(form, "payments/new.html", perform,
                        url_for("agreements.view", agreement_id=agreement.id), agreement=agreement,
-                       left=agreement.amount_pence - agreement.scheduled_pence)
+                       left=agreement.amount_pence - agreement.scheduled_pence, upfront_percent=upfront,
+                       upfront_until=upfront_until(agreement))
 
 
 @bp.route("/payments/<int:payment_id>/paid", methods=["GET", "POST"], endpoint="paid")

@@ -7,24 +7,56 @@ two finance officers scheduling at the same moment cannot overpay a grant.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import CursorResult, select, update
 
 from grants.agreements.lifecycle import AGREEMENT
 from grants.agreements.rules import cancel_scheduled
 from grants.core.audit import record_event
+from grants.core.config import Config
+from grants.core.dates import format_date
 from grants.core.extensions import db
-from grants.core.models import GrantAgreement, Payment, User
+from grants.core.models import GrantAgreement, Payment, User, summed
 from grants.core.money import format_money
 from grants.payments.lifecycle import PAYMENT
 
 REFERENCE_LIMIT = 100
+UPFRONT_DAYS = 30  # the first days of a grant, in which no more than a set share of it may be due
 
 
-def schedule_payment(agreement: GrantAgreement, user: User, amount_pence: int | None, due_on: date | None,
-                     note: str = "", *, today: date) -> tuple[Payment | None, dict[str, str]]:
+def upfront_until(agreement: GrantAgreement) -> date:
+    """The last day of the grant's first UPFRONT_DAYS days."""
+    return agreement.start_date + timedelta(days=UPFRONT_DAYS - 1)
+
+
+def upfront_problem(agreement: GrantAgreement, amount_pence: int, due_on: date, max_percent: int) -> str | None:
+    """Why a payment due on `due_on` would put more than `max_percent` of the grant in its first days, or None."""
+    last_day = upfront_until(agreement)
+    if due_on > last_day:
+        return None
+    limit = agreement.amount_pence * max_percent // 100
+    already = int(db.session.scalar(
+        select(summed(Payment.amount_pence))
+        .where(Payment.agreement_id == agreement.id, Payment.status != "cancelled", Payment.due_on <= last_day)
+    ) or 0)
+    if already + amount_pence <= limit:
+        return None
+    room = limit - already
+    return (f"No more than {max_percent}% of the grant ({format_money(limit)}) can be due in its first {UPFRONT_DAYS} "
+            f"days, to {format_date(last_day)}, so money is paid as the work needs it"
+            + (f"; {format_money(already)} is due by then already" if already else "")
+            + f". Make the payment due on or after {format_date(last_day + timedelta(days=1))}"
+            + (f", or make it {format_money(room)} or less" if room > 0 else ""))
+
+
+def schedule_payment(
+    agreement: GrantAgreement, user: User, amount_pence: int | None, due_on: date | None, note: str = "", *,
+    today: date, max_upfront_percent: int = Config.PAYMENT_MAX_UPFRONT_PERCENT,
+) -> tuple[Payment | None, dict[str, str]]:
+    """Schedule a payment, not in advance of need: due within the grant's dates, and no more than
+    `max_upfront_percent` of the grant due in its first UPFRONT_DAYS days (config PAYMENT_MAX_UPFRONT_PERCENT)."""
     AGREEMENT.check("schedule_payment", user, agreement, today)
     problems: dict[str, str] = {}
     if amount_pence is None:
@@ -35,6 +67,9 @@ def schedule_payment(agreement: GrantAgreement, user: User, amount_pence: int | 
         problems["due_on"] = "Enter the date the payment is due"
     elif due_on > agreement.end_date:
         problems["due_on"] = "The payment must be due by the grant's end date"
+    elif due_on < agreement.start_date:
+        problems["due_on"] = ("The payment cannot be due before the grant starts, on "
+                              f"{format_date(agreement.start_date)}")
     if problems:
         return None, problems
     assert amount_pence is not None and due_on is not None
@@ -51,6 +86,10 @@ def schedule_payment(agreement: GrantAgreement, user: User, amount_pence: int | 
         return None, {"amount_pence": f"{format_money(amount_pence)} is more than the {format_money(left)} of the "
                                       "grant not yet scheduled or paid"}
     db.session.expire(agreement, ["scheduled_pence"])
+    # Read while the agreement's row is held, so payments scheduled at the same moment are counted.
+    upfront = upfront_problem(agreement, amount_pence, due_on, max_upfront_percent)
+    if upfront:
+        return None, {"due_on": upfront}
     payment = Payment(agreement_id=agreement.id, amount_pence=amount_pence, due_on=due_on, status="scheduled",
                       note=note.strip(), created_by_id=user.id)
     db.session.add(payment)

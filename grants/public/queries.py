@@ -18,8 +18,9 @@ from sqlalchemy import Select, func, select
 from grants.agreements.lifecycle import AGREEMENT
 from grants.core.dates import financial_year_start, london_date, period_bounds, utc_bounds
 from grants.core.extensions import db
-from grants.core.models import Award, Bid, Fund, FundYear, GrantAgreement, Organisation, Payment, summed
+from grants.core.models import Award, Bid, Fund, FundYear, GrantAgreement, Organisation, Payment, Repayment, summed
 from grants.core.paging import STREAM_BATCH, Page, page_of
+from grants.repayments.queries import expected_pence
 
 PAGE_SIZE = 25
 # A grant with no agreement yet has been awarded, and that is all there is to say.
@@ -48,7 +49,9 @@ class PublishedGrant:
     end_date: date | None
     agreement_status: str | None
     paid_pence: int
-    repayment_due_pence: int | None
+    # For a grant ended early: what the grantee is to repay (asked for, less anything written off), and has.
+    repayment_pence: int | None
+    repaid_pence: int | None
     ended_on: date | None
     last_modified: datetime
 
@@ -94,6 +97,10 @@ def _paid() -> Any:
             .scalar_subquery())
 
 
+def _repayments(value: Any) -> Any:
+    return (select(summed(value)).where(Repayment.agreement_id == GrantAgreement.id).scalar_subquery())
+
+
 def _published(filters: GrantFilters) -> Select[*tuple[Any, ...]]:
     query = (
         select(
@@ -104,8 +111,8 @@ def _published(filters: GrantFilters) -> Select[*tuple[Any, ...]]:
             Fund.id.label("fund_id"), Fund.name.label("fund"), Fund.description.label("fund_description"),
             Bid.start_date.label("bid_start"), Bid.end_date.label("bid_end"), Bid.updated_at.label("bid_updated"),
             GrantAgreement.status.label("agreement_status"), GrantAgreement.start_date, GrantAgreement.end_date,
-            GrantAgreement.repayment_due_pence, GrantAgreement.ended_at,
-            GrantAgreement.updated_at.label("agreement_updated"), _paid().label("paid"),
+            GrantAgreement.ended_at, GrantAgreement.updated_at.label("agreement_updated"), _paid().label("paid"),
+            _repayments(expected_pence()).label("repayment"), _repayments(Repayment.received_pence).label("repaid"),
         )
         .join(Bid, Award.bid_id == Bid.id)
         .join(Organisation, Award.organisation_id == Organisation.id)
@@ -123,6 +130,7 @@ def _published(filters: GrantFilters) -> Select[*tuple[Any, ...]]:
 
 def _grant(r: Any) -> PublishedGrant:
     modified = [t for t in (r.approved_at, r.bid_updated, r.agreement_updated) if t is not None]
+    ended_early = r.agreement_status == "terminated"
     return PublishedGrant(
         bid_id=r.bid_id, recipient=r.recipient, recipient_org_id=r.org_identifier or None,
         charity_number=r.charity_number, company_number=r.company_number, postcode=r.postcode,
@@ -131,7 +139,8 @@ def _grant(r: Any) -> PublishedGrant:
         summary=r.public_summary, reasons=r.reasons, amount_pence=r.amount_pence, awarded_at=r.approved_at,
         start_date=r.start_date or r.bid_start, end_date=r.end_date or r.bid_end,
         agreement_status=r.agreement_status, paid_pence=int(r.paid or 0),
-        repayment_due_pence=r.repayment_due_pence if r.agreement_status == "terminated" else None,
+        repayment_pence=int(r.repayment or 0) if ended_early else None,
+        repaid_pence=int(r.repaid or 0) if ended_early else None,
         ended_on=london_date(r.ended_at) if r.ended_at else None, last_modified=max(modified),
     )
 

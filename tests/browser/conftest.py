@@ -18,15 +18,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from flask import Flask
 from playwright.sync_api import expect, sync_playwright
+from sqlalchemy import update
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from grants import create_app
 from grants.core.config import PROJECT_ROOT
 from grants.core.extensions import db
-from grants.demo import DEMO_PASSWORD, seed_demo
+from grants.core.models import User
+from grants.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_demo
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -79,6 +82,9 @@ class QuietHandler(WSGIRequestHandler):
         pass
 
 
+LIVE_APPS: list[Flask] = []  # the server's app, for codes from the staff's authenticator
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     folder = tmp_path_factory.mktemp("browser")
@@ -87,6 +93,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         db.create_all()
         seed_demo()
         db.session.remove()
+    LIVE_APPS.append(app)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
@@ -248,11 +255,26 @@ def error_summary(pg: Any) -> list[str]:
 
 
 def sign_in(pg: Any, email: str, password: str = DEMO_PASSWORD) -> None:
+    """Sign in as a demo user: the password, then (staff) a code from the demo authenticator key."""
     pg.goto("/sign-in")
     pg.fill("#email", email)
     pg.fill("#password", password)
     pg.get_by_role("button", name="Sign in").click()
+    pg.wait_for_load_state()
+    if pg.url.endswith("/sign-in/code"):
+        pg.fill("#code", authenticator_code(email))
+        pg.get_by_role("button", name="Continue").click()
     expect(pg.locator("[data-testid=signed-in-as]"), f"sign-in as {email} failed").to_have_count(1)
+
+
+def authenticator_code(email: str, secret: str = DEMO_TOTP_SECRET) -> str:
+    """The authenticator's code now (the demo staff's key unless another is given). Each code is accepted once, so the server's record of the last
+    one used is cleared first: as if the next code had come round."""
+    with LIVE_APPS[-1].app_context():
+        db.session.execute(update(User).where(User.email == email).values(totp_last_step=None))
+        db.session.commit()
+        db.session.remove()
+    return pyotp.TOTP(secret).now()
 
 
 def sign_out(pg: Any) -> None:

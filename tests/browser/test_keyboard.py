@@ -88,7 +88,7 @@ def test_sign_in_and_submit_a_bid_with_the_keyboard_only(page, live_server) -> N
     # The header, navigation and back link come before the form, in reading order.
     before = tab_to(page, "title")
     assert [re.sub(r"^\w+#\S* ", "", item) for item in before] == [
-        "Skip to main content", live_server.app.config["SERVICE_NAME"], "Sign out", "Your bids", "Start a bid", "Agreements",
+        "Skip to main content", live_server.app.config["SERVICE_NAME"], "Your account", "Sign out", "Your bids", "Start a bid", "Agreements",
         "Monitoring", "Back to bid"]
 
     # Every control the form has is in the Tab order, in the order it appears on the page.

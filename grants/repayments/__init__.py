@@ -1,0 +1,1 @@
+"""Repayments: money a grantee owes back under its agreement, and the money received against it."""

@@ -1,0 +1,1 @@
+"""Variations: changes to a grant agreement after it is issued."""
