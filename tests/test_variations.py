@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.serving import BaseWSGIServer
 
+from grants.agreements.rules import end_agreement
 from grants.core.dates import today as uk_today
 from grants.core.extensions import db
 from grants.core.models import AgreementVariation, Award, FundYear, GrantAgreement, OutboxEmail
@@ -257,3 +258,20 @@ def test_an_approver_cannot_approve_a_variation_they_proposed(world: World) -> N
     variation.proposed_by_id = world.user("approver").id
     with pytest.raises(Refused, match="Someone other than the officer who proposed"):
         rules.approve(variation, world.user("approver"), "ok", uk_today())
+
+
+def test_ending_a_grant_withdraws_its_open_variation_and_gives_its_money_back(world: World) -> None:
+    agreement = make_agreement(world, "active")
+    before = committed(world)
+    variation, _ = rules.propose(agreement, world.user("officer"), rules.VariationInput(
+        2_400_00, agreement.end_date, "", "More sessions"), uk_today())
+    assert variation is not None and variation.committed_pence == 400_00
+    db.session.commit()
+    assert committed(world) == before + 400_00
+    problems = end_agreement(fresh(agreement), world.user("officer"), "terminated", "Project stopped", None,
+                             uk_today())
+    assert problems == {}
+    db.session.commit()
+    assert latest(agreement).status == "withdrawn" and latest(agreement).committed_pence == 0
+    # The held £400 is back; close-out then gives back the unpaid grant too.
+    assert committed(world) == before - 2_000_00

@@ -7,7 +7,6 @@ standard conditions as they stood when it was prepared, any special conditions, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import update
@@ -15,6 +14,7 @@ from sqlalchemy import update
 from grants.agreements import conditions
 from grants.agreements.closeout import close_out
 from grants.agreements.lifecycle import AGREEMENT
+from grants.agreements.terms import AgreementTerms, acceptance_problems, terms_problems
 from grants.bids.lifecycle import BID
 from grants.core import dates
 from grants.core.audit import record_event
@@ -27,26 +27,9 @@ from grants.core.refusals import Refused
 from grants.monitoring.rules import release_returns, returns_awaiting_review, schedule_returns
 from grants.payments.lifecycle import PAYMENT
 from grants.repayments.rules import amount_problem, make_repayment
+from grants.variations.rules import withdraw_open
 
 NO_CHANGE = "No change has been made."
-
-
-@dataclass
-class AgreementTerms:
-    start_date: date | None
-    end_date: date | None
-    special_conditions: str
-
-
-def terms_problems(terms: AgreementTerms) -> dict[str, str]:
-    problems: dict[str, str] = {}
-    if terms.start_date is None:
-        problems["start_date"] = "Enter the start date"
-    if terms.end_date is None:
-        problems["end_date"] = "Enter the end date"
-    if terms.start_date and terms.end_date and terms.end_date < terms.start_date:
-        problems["end_date"] = "The end date must be the same as or after the start date"
-    return problems
 
 
 def prepare_agreement(award: Award, officer: User, terms: AgreementTerms,
@@ -101,17 +84,6 @@ def issue(agreement: GrantAgreement, officer: User, today: date) -> None:
         "Sign in to read its conditions and accept it.",
         also=bid.created_by,
     )
-
-
-def acceptance_problems(name: str, role: str, confirmed: bool) -> dict[str, str]:
-    problems: dict[str, str] = {}
-    if not name.strip():
-        problems["accepted_name"] = "Enter your full name"
-    if not role.strip():
-        problems["accepted_role"] = "Enter your role in the organisation"
-    if not confirmed:
-        problems["confirm"] = "Confirm that you accept the conditions on behalf of your organisation"
-    return problems
 
 
 def accept(agreement: GrantAgreement, user: User, name: str, role: str, confirmed: bool, today: date) -> dict[str, str]:
@@ -174,6 +146,7 @@ def end_agreement(agreement: GrantAgreement, officer: User, outcome: str | None,
     for payment in outstanding:
         cancel_scheduled(payment, officer, f"Cancelled: grant {outcome}", today, event_note=f"Grant {outcome}")
     release_returns(agreement, officer, today)
+    withdraw_open(agreement, officer, f"Grant {outcome}", today)
     agreement.ended_at = utcnow()
     agreement.end_reason = reason.strip()
     if repayment_pence:

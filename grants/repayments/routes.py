@@ -9,6 +9,7 @@ from grants.agreements.lifecycle import AGREEMENT
 from grants.agreements.queries import agreement_or_404, paid_pence
 from grants.core.access import roles_required
 from grants.core.dates import today
+from grants.core.money import format_money
 from grants.core.views import PageAnswer, change_page, refused_page
 from grants.repayments.forms import ReceiptForm, RepaymentForm, WriteOffForm
 from grants.repayments.lifecycle import REPAYMENT
@@ -56,7 +57,7 @@ def receive(repayment_id: int) -> PageAnswer:
     def perform() -> dict[str, str] | str:
         problems = record_receipt(repayment, current_user, Receipt(form.amount_pence.data, form.received_on.data,
                                                                    form.reference.data or ""), today())
-        return problems or f"{form.amount_pence.raw_text} received against repayment {repayment.reference}."
+        return problems or f"{format_money(form.amount_pence.data)} received against repayment {repayment.reference}."
 
     return change_page(form, "repayments/receive.html", perform, back, repayment=repayment, agreement=agreement)
 

@@ -17,7 +17,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, func, select, update
 
 from grants.agreements.lifecycle import AGREEMENT
-from grants.agreements.rules import AgreementTerms, acceptance_problems, terms_problems
+from grants.agreements.terms import AgreementTerms, acceptance_problems, terms_problems
 from grants.assessment.caps import awarded_to_organisation
 from grants.core.audit import record_event
 from grants.core.dates import format_date
@@ -220,6 +220,16 @@ def withdraw(variation: AgreementVariation, officer: User, note: str, today: dat
                           f"The OPCC has withdrawn the variation it offered to {variation.agreement.reference}:\n\n"
                           f"{note.strip()}\n\nThe agreement stays as it was.")
     return {}
+
+
+def withdraw_open(agreement: GrantAgreement, officer: User, why: str, today: date) -> None:
+    """The grant has ended: a variation still open is withdrawn and any money it held goes back."""
+    variation = open_variation(agreement)
+    if variation is None:
+        return
+    _give_back(variation, officer, variation.committed_pence, f"variation {variation.reference} withdrawn: {why}")
+    variation.committed_pence = 0
+    VARIATION.apply("withdraw", officer, variation, today, note=why, system=True)
 
 
 def decline(variation: AgreementVariation, user: User, note: str, today: date) -> dict[str, str]:

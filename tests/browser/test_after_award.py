@@ -1,5 +1,6 @@
 """After the award, in the browser: an officer proposes a variation to a running grant, the grantee accepts it
-online and downloads the agreement as a PDF, which the test reads. Each page, in its normal and error states, is checked with axe-core and photographed."""
+online and downloads the agreement as a PDF, which the test reads; the officer asks for part of the money back
+and finance records it received. Each page, in its normal and error states, is checked with axe-core and photographed."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from grants.assessment.rules import award_for
 from grants.core.dates import today as uk_today
 from grants.core.extensions import db
 from grants.core.models import User
+from grants.payments.rules import record_paid, schedule_payment
 from tests.browser.conftest import APPLICANT, OFFICER, assert_accessible, error_summary, sign_in, sign_out, unique
-from tests.browser.test_grant_journey import banner, submitted_bid
+from tests.browser.test_grant_journey import FINANCE, banner, submitted_bid
 from tests.records import _assess  # the assessment the officer's page records, made through the rules
 
 pytestmark = pytest.mark.browser
@@ -43,6 +45,10 @@ def running_grant(live_server: Any, title: str) -> int:
         issue(agreement, officer, today)
         assert accept(agreement, grantee, "Tom Hughes", "Community Safety Manager", True, today) == {}
         activate(agreement, officer, today)
+        finance = db.session.scalar(db.select(User).where(User.email == FINANCE))
+        payment, problems = schedule_payment(agreement, finance, 1_000_00, today, today=today)
+        assert payment is not None, problems
+        assert record_paid(payment, finance, today, "AP-7001", today) == {}
         db.session.commit()
         agreement_id = agreement.id
         db.session.remove()
@@ -99,3 +105,35 @@ def test_a_variation_proposed_and_accepted_online(page: Any, shot: Any, live_ser
     text = " ".join(p.extract_text() for p in PdfReader(path).pages)
     assert re.match(r"grant-agreement-GA-\d+\.pdf$", download.suggested_filename)
     assert "£1,750.00" in " ".join(text.split()) and "Tom Hughes" in text
+    sign_out(page)
+
+    # Part of the money paid is not needed: the officer asks for it back, finance records it received.
+    sign_in(page, OFFICER)
+    page.goto(f"/agreements/{agreement_id}")
+    page.get_by_role("link", name="Ask for a repayment").click()
+    page.fill("#amount_pence", "200")
+    page.fill("#reason", "One ward's lights were not needed")
+    assert_accessible(page, "asking for a repayment")
+    page.get_by_role("button", name="Ask for the repayment").click()
+    page.wait_for_url(re.compile(rf"/agreements/{agreement_id}$"))
+    expect(page.get_by_test_id("repayments-outstanding")).to_have_text("£200.00")
+    sign_out(page)
+    sign_in(page, FINANCE)
+    page.goto(f"/agreements/{agreement_id}")
+    page.get_by_test_id("repayments").get_by_role("link", name=re.compile("Record money received")).click()
+    page.get_by_role("button", name="Record money received").click()
+    assert "Enter the amount received" in error_summary(page)
+    assert_accessible(page, "recording a repayment received, with an error")
+    page.fill("#amount_pence", "200")
+    today = uk_today()
+    page.fill("#received_on-day", str(today.day))
+    page.fill("#received_on-month", str(today.month))
+    page.fill("#received_on-year", str(today.year))
+    page.fill("#reference", "AR-5521")
+    shot(page, "repayment-received")
+    page.get_by_role("button", name="Record money received").click()
+    page.wait_for_url(re.compile(rf"/agreements/{agreement_id}#repayments$"))
+    assert "£200.00 received against repayment" in banner(page)
+    expect(page.get_by_test_id("repayments-received")).to_have_text("£200.00")
+    expect(page.get_by_test_id("repayments")).to_contain_text("Received")
+    assert_accessible(page, "agreement with a repayment received")
