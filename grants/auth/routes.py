@@ -71,6 +71,15 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
+def hold_or_wait(keys: list[tuple[throttle.Limit, str]], template: str, form: FlaskForm,
+                 field: str) -> throttle.Held | Response:
+    """Count this attempt (see grants/auth/throttle.py), or the page again saying how long to wait."""
+    try:
+        return throttle.hold(keys)
+    except Throttled as refusal:
+        return throttled_page(template, form, refusal.retry_after, field)
+
+
 def throttled_page(template: str, form: FlaskForm, wait: timedelta, field: str, **context: Any) -> Response:
     """The same page, answered 429 with a Retry-After, saying how long to wait."""
     getattr(form, field).errors = [f"Too many attempts. Wait {wait_in_words(wait)}, then try again."]
@@ -149,10 +158,9 @@ def _code_page(template: str, check: Callable[[User, str], bool], message: str) 
         return pending
     form = CodeForm() if template == "auth/code.html" else RecoveryCodeForm()
     if form.validate_on_submit():
-        try:
-            held = throttle.hold(throttle.code_keys(current_app.config, pending.id))
-        except Throttled as refusal:
-            return throttled_page(template, form, refusal.retry_after, "code")
+        held = hold_or_wait(throttle.code_keys(current_app.config, pending.id), template, form, "code")
+        if isinstance(held, Response):
+            return held
         if check(pending, form.code.data):
             throttle.succeeded(held)
             return redirect(_log_in(pending))
@@ -218,10 +226,9 @@ def change_password() -> str | Response:
     user = current_user._get_current_object()
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
-            held = throttle.hold(throttle.code_keys(current_app.config, user.id))
-        except Throttled as refusal:
-            return throttled_page("auth/change_password.html", form, refusal.retry_after, "current")
+        held = hold_or_wait(throttle.code_keys(current_app.config, user.id), "auth/change_password.html", form, "current")
+        if isinstance(held, Response):
+            return held
         if not verify_password(user.password_hash, form.current.data):
             throttle.failed(held)
             record_event(user, "user.password_change_refused", user, note="current password wrong")
@@ -279,10 +286,9 @@ def new_recovery_codes() -> str | Response:
         return redirect(url_for("auth.account"))
     form = CodeForm()
     if form.validate_on_submit():
-        try:
-            held = throttle.hold(throttle.code_keys(current_app.config, user.id))
-        except Throttled as refusal:
-            return throttled_page("auth/new_recovery_codes.html", form, refusal.retry_after, "code")
+        held = hold_or_wait(throttle.code_keys(current_app.config, user.id), "auth/new_recovery_codes.html", form, "code")
+        if isinstance(held, Response):
+            return held
         if two_factor.accept_code(user, form.code.data):
             throttle.succeeded(held)
             codes = two_factor.replace_recovery_codes(user)
@@ -300,10 +306,9 @@ def forgot_password() -> str | Response:
     if form.validate_on_submit():
         # Every request counts against the client's address (never the account typed, so a known and an unknown
         # address still run the same statements): enough for a forgetful office, too few to flood an inbox.
-        try:
-            held = throttle.hold(throttle.reset_keys(current_app.config, client_address()))
-        except Throttled as refusal:
-            return throttled_page("auth/forgot_password.html", form, refusal.retry_after, "email")
+        held = hold_or_wait(throttle.reset_keys(current_app.config, client_address()), "auth/forgot_password.html", form, "email")
+        if isinstance(held, Response):
+            return held
         throttle.failed(held)
         # Only the address is stored, nothing looked up: the same statements and the same answer whether or not it
         # has an account. `flask send-mail` sends the link (grants/auth/resets.py).
