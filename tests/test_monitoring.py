@@ -18,6 +18,7 @@ from grants.core.audit import history
 from grants.core.dates import due_date, half_years, period_named, periods_overlapping, quarters
 from grants.core.dates import today as uk_today
 from grants.core.extensions import db
+from grants.core.files import detect_kind
 from grants.core.models import (
     Fund,
     GrantAgreement,
@@ -30,7 +31,6 @@ from grants.core.models import (
     User,
 )
 from grants.core.refusals import Refused
-from grants.monitoring.evidence import detect_kind
 from grants.monitoring.lifecycle import RETURN, is_overdue
 from grants.monitoring.measures import (
     MeasureInput,

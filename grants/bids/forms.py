@@ -1,8 +1,10 @@
 from typing import Any
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
+    GovFileInput,
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
@@ -74,9 +76,22 @@ class BidForm(FlaskForm):
     save = SubmitField("Save as draft", widget=GovSubmitInput())
     add_line = SubmitField("Add another budget line", widget=GovSubmitInput())
     submit = SubmitField("Submit bid", widget=GovSubmitInput())
+    documents = SubmitField("Save and add supporting documents", widget=GovSubmitInput())
 
 
 class WithdrawForm(FlaskForm):
     reason = StringField("Why are you withdrawing this bid? (optional)", widget=GovTextArea(),
                          validators=[Length(max=2000, message="Reason must be 2,000 characters or fewer")])
     submit = SubmitField("Withdraw bid", widget=GovSubmitInput())
+
+
+class DocumentForm(FlaskForm):
+    """One supporting document: the file, a description and the button. The rules (grants.bids.documents) check
+    the file by its content and the description's length, so every problem is said at once."""
+
+    document = FileField("Choose the file", widget=GovFileInput(),
+                         description="One file at a time. Its type is read from what is in it, not from its name.")
+    description = StringField("Describe the document (optional)", widget=GovTextInput(),
+                              description="For example: quote for the marking kits, letter of support from the "
+                                          "parish council. Up to 200 characters.")
+    submit = SubmitField("Add document", widget=GovSubmitInput())

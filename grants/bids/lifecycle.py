@@ -54,6 +54,8 @@ def _no_agreement_yet(user: Any, bid: Any, today: date) -> str | None:
 
 
 UNDECIDED = ("draft", "submitted", "in_review", "info_requested")
+# While the applicant may change the bid: a draft, or when the OPCC has asked for more information.
+CHANGEABLE = ("draft", "info_requested")
 ASSESSABLE = ("submitted", "in_review")
 # Until the bid is decided, anyone at the OPCC may declare a conflict of interest in it.
 DECLARABLE = ("submitted", "in_review", "info_requested", "recommended")
@@ -85,6 +87,12 @@ BID = Lifecycle(
                event_label="Resubmitted with more information"),
         Action("withdraw", "Withdraw bid", UNDECIDED, "withdrawn", ("applicant",), endpoint="bids.withdraw",
                style="warning"),
+        # Supporting documents (quotes, letters of support): added while the applicant may change the bid, and
+        # removed then too, except those already sent with a submission (grants.bids.documents says which).
+        Action("attach", "Add supporting documents", CHANGEABLE, None, ("applicant",), event="bid.document_added",
+               event_label="Supporting document added", endpoint="bids.documents", style="secondary"),
+        Action("remove_document", "Remove a supporting document", CHANGEABLE, None, ("applicant",),
+               event="bid.document_removed", event_label="Supporting document removed"),
         # The OPCC's
         Action("assess", "Assess", ("submitted",), None, ("officer",), event="bid.assessed",
                event_label="Assessment recorded", endpoint="assessment.assess", guards=IMPARTIAL),
@@ -123,7 +131,7 @@ BID = Lifecycle(
 # The events on a bid its applicant sees; assessments, recommendations and declarations stay internal.
 APPLICANT_EVENTS = frozenset({
     "bid.created", "bid.saved", "bid.submitted", "bid.resubmitted", "bid.withdrawn", "bid.in_review",
-    "bid.info_requested", "bid.rejected", "bid.approved",
+    "bid.info_requested", "bid.rejected", "bid.approved", "bid.document_added", "bid.document_removed",
 })
 # Officers see bids once submitted; drafts belong to the applicant alone.
 VISIBLE_TO_STAFF = tuple(key for key in BID.stored_keys if key != "draft")

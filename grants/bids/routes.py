@@ -1,16 +1,18 @@
 """The applicant's side: start, edit, submit and withdraw bids for their own organisation."""
 
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from grants.agreements.queries import agreement_for_bid, can_see_agreement
 from grants.assessment.rules import applicant_outcome, award_for, latest_decision
-from grants.bids.forms import BidForm, StartBidForm, WithdrawForm
+from grants.bids.documents import MAX_DOCUMENTS, add_document, removable, removal_refusal, remove_document
+from grants.bids.forms import BidForm, DocumentForm, StartBidForm, WithdrawForm
 from grants.bids.lifecycle import APPLICANT_EVENTS, BID
-from grants.bids.queries import bid_or_404, organisation_bids
+from grants.bids.queries import bid_or_404, document_of_bid, document_or_404, organisation_bids
 from grants.bids.rules import (
     BUDGET,
     FUND,
@@ -21,16 +23,17 @@ from grants.bids.rules import (
     submit_bid,
     withdraw_bid,
 )
-from grants.core.access import roles_required
+from grants.core.access import STAFF_ROLES, roles_required
 from grants.core.audit import history
 from grants.core.dates import format_date, today
 from grants.core.extensions import db
-from grants.core.forms import show_problems
+from grants.core.files import delete_stored, send_stored
+from grants.core.forms import ConfirmForm, show_problems
 from grants.core.models import Bid, FundYear
 from grants.core.money import format_money
 from grants.core.paging import page_number
 from grants.core.refusals import Refused
-from grants.core.views import PageAnswer, refused_page
+from grants.core.views import PageAnswer, change_page, refused_page
 
 bp = Blueprint("bids", __name__, url_prefix="/bids")
 
@@ -139,7 +142,7 @@ def edit(bid_id: int) -> PageAnswer:
                 extra_errors["version"] = CHANGED_ELSEWHERE
                 return render_template("bids/edit.html", form=form, bid=bid, extra_errors=extra_errors), 409
             flash("Your bid has been saved as a draft.", "success")
-            return redirect(url_for("bids.edit", bid_id=bid.id))
+            return redirect(url_for("bids.documents" if form.documents.data else "bids.edit", bid_id=bid.id))
     return render_template("bids/edit.html", form=form, bid=bid, extra_errors=extra_errors)
 
 
@@ -175,3 +178,61 @@ def withdraw(bid_id: int) -> str | Response:
         flash(f"Bid {bid.reference} has been withdrawn.", "success")
         return redirect(url_for("bids.index"))
     return render_template("bids/withdraw.html", form=form, bid=bid)
+
+
+# Supporting documents ------------------------------------------------------------------------
+
+
+@bp.route("/<int:bid_id>/documents", methods=["GET", "POST"])
+@roles_required("applicant")
+def documents(bid_id: int) -> PageAnswer:
+    """The bid's supporting documents, and a plain multipart form to add one (no script needed)."""
+    bid = bid_or_404(bid_id, current_user)
+    refused = refused_page(BID, ("attach",), bid, url_for("bids.view", bid_id=bid.id))
+    if refused:
+        return refused
+    form = DocumentForm()
+    max_bytes = current_app.config["EVIDENCE_MAX_MB"] * 1024 * 1024
+
+    def perform() -> dict[str, str] | str:
+        upload = form.document.data if isinstance(form.document.data, FileStorage) else None
+        filename = (upload.filename or "") if upload else ""
+        data = upload.read(max_bytes + 1) if upload else b""
+        document, problems = add_document(bid, current_user, filename, data, form.description.data or "",
+                                          directory=current_app.config["EVIDENCE_DIR"], max_bytes=max_bytes,
+                                          today=today())
+        return problems or f"{document.filename if document else 'The document'} has been added to the bid."
+
+    return change_page(form, "bids/documents.html", perform, url_for("bids.documents", bid_id=bid.id), bid=bid, max_documents=MAX_DOCUMENTS,
+                       removable=removable(current_user, bid, today()))
+
+
+@bp.route("/<int:bid_id>/documents/<int:document_id>/remove", methods=["GET", "POST"])
+@roles_required("applicant")
+def remove(bid_id: int, document_id: int) -> PageAnswer:
+    bid = bid_or_404(bid_id, current_user)
+    document = document_of_bid(bid, document_id)
+    back = url_for("bids.documents", bid_id=bid.id)
+    reason = removal_refusal(current_user, bid, document, today())
+    if reason and request.method == "GET":
+        flash(reason, "info")
+        return redirect(back if BID.refusal("attach", current_user, bid, today()) is None
+                        else url_for("bids.view", bid_id=bid.id))
+    name, stored_name = document.filename, document.stored_name
+
+    def perform() -> str:
+        remove_document(bid, current_user, document, today())
+        return f"{name} has been removed from the bid."
+
+    answer = change_page(ConfirmForm(), "bids/remove_document.html", perform, back, bid=bid, document=document)
+    if request.method == "POST" and isinstance(answer, Response):
+        delete_stored(current_app.config["EVIDENCE_DIR"], stored_name)  # committed: the file goes too
+    return answer
+
+
+@bp.route("/documents/<int:document_id>")
+@roles_required("applicant", *STAFF_ROLES)
+def document(document_id: int) -> Response:
+    """A supporting document, to whoever may see the bid's documents; always downloaded, never shown inline."""
+    item = document_or_404(document_id, current_user)
+    return send_stored(current_app.config["EVIDENCE_DIR"], item.stored_name, item.content_type, item.filename)

@@ -284,6 +284,8 @@ class Bid(Model):
     )
     # The grant agreement made from the bid's award, once there is one (a bid has at most one).
     agreement: Mapped[GrantAgreement | None] = relationship(back_populates="bid", uselist=False, viewonly=True)
+    # Supporting documents (quotes, letters of support), oldest first.
+    documents: Mapped[list[BidDocument]] = relationship(back_populates="bid", order_by="BidDocument.id")
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
@@ -652,6 +654,9 @@ class BidDocument(Model):
     description: Mapped[str] = mapped_column(String(200), default="")
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    bid: Mapped[Bid] = relationship(back_populates="documents")
+    uploaded_by: Mapped[User] = relationship()
 
 
 class Payment(Model):

@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from wtforms import Form
 
 from grants.core.dates import format_date, format_datetime, format_month, today
+from grants.core.files import format_size, kind_name
 from grants.core.lifecycle import REGISTRY, State, event_label
 from grants.core.money import format_money
 
@@ -78,6 +79,8 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["month"] = format_month
     app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.filters["file_size"] = format_size
+    app.jinja_env.filters["file_kind"] = kind_name
     app.jinja_env.globals["error_list"] = error_list
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["status_of"] = status_of

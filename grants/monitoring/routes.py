@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
@@ -13,10 +13,11 @@ from grants.core.access import STAFF_ROLES, roles_required
 from grants.core.audit import history
 from grants.core.dates import today
 from grants.core.extensions import db
+from grants.core.files import send_stored
 from grants.core.models import MonitoringReturn, ReturnEvidence
 from grants.core.paging import page_number
 from grants.core.views import PageAnswer, change_page, refused_page
-from grants.monitoring.evidence import add_evidence, evidence_path, evidence_problem
+from grants.monitoring.evidence import add_evidence, evidence_problem
 from grants.monitoring.forms import ReturnForm, ReviewForm
 from grants.monitoring.lifecycle import OVERDUE, RETURN
 from grants.monitoring.measures import input_text
@@ -159,9 +160,5 @@ def evidence(evidence_id: int) -> Response:
     if item is None:
         abort(404)
     return_or_404(item.return_id, current_user)
-    path = evidence_path(current_app.config["EVIDENCE_DIR"], item)
-    if not path.is_file():
-        abort(404)
-    return send_file(path, mimetype=item.content_type, as_attachment=True, download_name=item.filename,
-                     max_age=0)
+    return send_stored(current_app.config["EVIDENCE_DIR"], item.stored_name, item.content_type, item.filename)
 

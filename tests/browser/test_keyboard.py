@@ -23,7 +23,7 @@ BID_FORM_ORDER = [
     "budget_lines-0-item", "budget_lines-0-amount", "budget_lines-0-kind",
     "budget_lines-1-item", "budget_lines-1-amount", "budget_lines-1-kind",
     "budget_lines-2-item", "budget_lines-2-amount", "budget_lines-2-kind",
-    "add_line", "other_funding", "other_funding_pence", "declaration", "submit", "save",
+    "add_line", "other_funding", "other_funding_pence", "declaration", "submit", "save", "documents",
 ]
 
 
