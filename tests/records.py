@@ -204,6 +204,22 @@ def add_evidence_file(app: Flask, records: Records, return_id: int, org: str) ->
         return evidence_id
 
 
+def add_bid_document(app: Flask, records: Records, bid_name: str, org: str) -> int:
+    """A PDF quote added, through the rules, to a bid the applicant may still change; returns its id."""
+    from grants.bids.documents import add_document
+
+    with app.app_context():
+        bid = db.session.get(Bid, records[bid_name])
+        document, problems = add_document(bid, db.session.get(User, records[f"user_{org}"]), "quote.pdf",
+                                          b"%PDF-1.4\n%%EOF\n", "Quote", directory=app.config["EVIDENCE_DIR"],
+                                          max_bytes=1024 * 1024, today=uk_today())
+        assert document is not None, problems
+        db.session.commit()
+        document_id = document.id
+        db.session.remove()
+        return document_id
+
+
 def new_measure(app: Flask, records: Records) -> int:
     """An outcome measure no return has answered, on the fund kept for measures (not the fund bids go to, whose
     returns the other records submit); returns its id."""
@@ -254,8 +270,9 @@ def new_conditions_version(app: Flask, records: Records) -> int:
 def build_records(app: Flask) -> Records:
     """Two CSPs, the OPCC, one user of each role (and a second applicant and a spare user), a fund with an
     open and a closed year, bids in each state, an outbox email, a password reset token, grant agreements in
-    each state before the end, a scheduled payment, monitoring returns (due and submitted), a second fund with
-    an outcome measure, and the standard conditions' version 1 (in use) and a version not yet in force."""
+    each state before the end, a scheduled payment, monitoring returns (due and submitted) and their evidence,
+    bids' supporting documents, a second fund with an outcome measure, and the standard conditions' version 1
+    (in use) and a version not yet in force."""
     records = Records()
     with app.app_context():
         csp = Organisation(name="Fenland CSP", org_type="csp", org_identifier="GB-LAE-FEN")
@@ -315,6 +332,10 @@ def build_records(app: Flask) -> Records:
     records.ids.update(return_submitted=submitted, return_due=due, return_other=other_return,
                        evidence_own=add_evidence_file(app, records, submitted, "applicant"),
                        evidence_other=add_evidence_file(app, records, other_return, "other_applicant"))
+    # Supporting documents: on a bid the OPCC has asked about (staff see it), and on two drafts (they do not).
+    records.ids.update(document_own=add_bid_document(app, records, "own_info_requested", "applicant"),
+                       document_draft=add_bid_document(app, records, "own_draft", "applicant"),
+                       document_other=add_bid_document(app, records, "other_draft", "other_applicant"))
     records.ids.update(this_year=financial_year_start(uk_today()), whole_year="FY", moj="moj")
     with app.app_context():
         measure_fund = Fund(name="Road Safety Fund", funding_source="home_office", reporting_frequency="quarterly")

@@ -119,6 +119,16 @@ ACCESS: dict[str, Access] = {
                       bid_id="own_draft", hidden={"bid_id": "other_draft"}),
     "bids.view": rule(APPLICANT, bid_id="own_submitted", hidden={"bid_id": "other_submitted"}),
     "bids.withdraw": rule(APPLICANT, post=To("/bids/"), bid_id="own_submitted", hidden={"bid_id": "other_submitted"}),
+    # A bid's supporting documents: added and removed by its own organisation while it may change the bid; read
+    # by the organisation and, once submitted, by the OPCC. Posted with no file: the page says to choose one.
+    "bids.documents": rule(APPLICANT, post=200, data={"description": "Quote"}, bid_id="own_draft",
+                           hidden={"bid_id": "other_draft"}),
+    "bids.remove": rule(APPLICANT, post=To("/bids/{bid_id}/documents"), bid_id="own_draft",
+                        document_id="document_draft",
+                        hidden=({"bid_id": "other_draft", "document_id": "document_other"},
+                                {"bid_id": "own_draft", "document_id": "document_other"})),
+    "bids.document": rule(GRANTEE_AND_STAFF, document_id="document_own",
+                          hidden={"document_id": {"applicant": "document_other", "*": "document_draft"}}),
     # The OPCC: every organisation's bids once submitted; drafts stay the applicant's.
     "assessment.index": rule(STAFF),
     "assessment.bid": rule(STAFF, bid_id="other_submitted", hidden={"bid_id": "own_draft"}),

@@ -9,6 +9,7 @@ test_planted_markup_is_shown_escaped then proves that those pages really show th
 
 from __future__ import annotations
 
+import io
 import operator
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -45,6 +46,7 @@ from grants.core.models import (
 from tests.conftest import PASSWORD
 from tests.records import (
     Records,
+    add_bid_document,
     add_payment,
     add_repayment,
     build_records,
@@ -141,6 +143,22 @@ def bid_fields() -> st.SearchStrategy[dict[str, Any]]:
                 start_date=a_date(), end_date=a_date(), outputs=text(), outcomes=text(), other_funding=text(),
                 other_funding_pence=money(), declaration=choice("y"),
                 save=st.just("Save as draft"), submit=st.just("Submit bid"), add_line=st.just("Add"), **lines)
+
+
+# Files as people send them: what they say they are, what they are not, and anything at all.
+FILE_CONTENTS = [b"%PDF-1.4\n%%EOF\n", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff\xe0", b"MZ\x90\x00", b"", b"PK\x03\x04junk",
+                 b"<script>alert(1)</script>", b"%PDF-" + b"\x00" * 5000]
+
+
+def upload() -> st.SearchStrategy[tuple[io.BytesIO, str]]:
+    content = st.one_of(st.sampled_from(FILE_CONTENTS), st.binary(max_size=2000))
+    name = st.one_of(st.sampled_from(["quote.pdf", "../../etc/passwd", "a\\b\\c.docx", ".pdf", "x" * 300 + ".pdf",
+                                      f"{SCRIPT}.pdf", f"{IMG}.png"]), text())
+    return st.builds(lambda data, filename: (io.BytesIO(data), filename), content, name)
+
+
+def document_fields() -> st.SearchStrategy[dict[str, Any]]:
+    return form(document=upload(), description=text(), submit=st.just("Add document"))
 
 
 def assessment_fields() -> st.SearchStrategy[dict[str, Any]]:
@@ -252,6 +270,17 @@ def bid_pages(values: dict[str, Any]) -> list[Page]:
             ("officer", "assessment.index", {}), (None, "public.grants_awarded", {}), *agreement]
 
 
+def document_pages(values: dict[str, Any]) -> list[Page]:
+    bid = {"bid_id": values["bid_id"]}
+    return [("applicant", "bids.documents", bid), ("applicant", "bids.view", bid), ("applicant", "bids.edit", bid)]
+
+
+def fresh_document(app: Flask, records: Records) -> dict[str, Any]:
+    """A draft with a document on it, so a removal can use it up."""
+    records.ids["fuzz_draft"] = new_bid(app, records, status="draft")
+    return {"bid_id": records["fuzz_draft"], "document_id": add_bid_document(app, records, "fuzz_draft", "applicant")}
+
+
 def agreement_pages(values: dict[str, Any]) -> list[Page]:
     if "payment_id" in values:
         agreement_id = db.session.get(Payment, values["payment_id"]).agreement_id
@@ -331,6 +360,12 @@ FORMS = [
     Form("bids.edit", "applicant", bid_fields, prepare=fresh_bid("info_requested"), shows=bid_pages, examples=15),
     Form("bids.withdraw", "applicant", lambda: form(reason=text()), prepare=fresh_bid("submitted"), shows=bid_pages,
          examples=15),
+    # Supporting documents: a multipart form with a file (its name and content both hostile) and a description.
+    Form("bids.documents", "applicant", document_fields, prepare=fresh_bid("draft"), shows=document_pages,
+         examples=40),
+    Form("bids.documents", "applicant", document_fields, prepare=fresh_bid("info_requested"), shows=document_pages,
+         examples=10),
+    Form("bids.remove", "applicant", lambda: form(), prepare=fresh_document, shows=document_pages, examples=8),
     # Assessment and decisions.
     Form("assessment.assess", "officer", assessment_fields, prepare=fresh_bid("submitted"), shows=bid_pages),
     Form("assessment.request_information", "officer", lambda: form(version=version(), message=text()),
@@ -610,14 +645,17 @@ def test_planted_markup_is_shown_escaped(fuzz_app: Flask, records: Records) -> N
     shows("admin", "admin.edit_user", ["person"], user_id=records["user_spare"])
 
     bid_id = new_bid(fuzz_app, records, status="draft")
+    post("applicant", "bids.documents", {"document": (io.BytesIO(b"%PDF-1.4\n"), "quote.pdf"),
+                                         "description": mark("about")}, bid_id=bid_id)
+    shows("applicant", "bids.documents", ["about"], bid_id=bid_id)
     text_fields = ["title", "local_issue", "activities", "location", "outputs", "outcomes", "other_funding"]
     post("applicant", "bids.edit", {
         **{name: mark(name) for name in text_fields}, "theme": "asb",
         "start_date": boxes(today + timedelta(days=30)), "end_date": boxes(today + timedelta(days=90)),
         "budget_lines-0-item": mark("item"), "budget_lines-0-amount": "500", "declaration": "y", "submit": "Submit"},
         bid_id=bid_id)
-    shows("applicant", "bids.view", [*text_fields, "item"], bid_id=bid_id)
-    shows("officer", "assessment.bid", [*text_fields, "item"], bid_id=bid_id)
+    shows("applicant", "bids.view", [*text_fields, "item", "about"], bid_id=bid_id)
+    shows("officer", "assessment.bid", [*text_fields, "item", "about"], bid_id=bid_id)
     shows("officer", "assessment.index", ["title"])
     shows("applicant", "bids.index", ["title"])
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import io
 import logging
 import re
 from collections.abc import Callable, Iterator
@@ -411,6 +412,8 @@ PAGE_CASES: dict[tuple[str, str], PageCase] = {
     ("bid", "reject_recommendation"): PageCase(_bid("recommended"), "approver", _versioned(reasons="Out of scope")),
     ("bid", "prepare_agreement"): PageCase(_bid("approved"), "officer", lambda version: TERMS),
     ("bid", "declare_conflict"): PageCase(_bid("submitted"), "officer", lambda version: {"details": "My sister"}),
+    ("bid", "attach"): PageCase(_bid("draft"), "applicant", lambda version: {
+        "document": (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "quote.pdf"), "description": "Quote"}),
     ("grant_agreement", "issue"): PageCase(_agreement("draft"), "officer", _versioned()),
     ("grant_agreement", "edit"): PageCase(_agreement("draft"), "officer", _versioned(**TERMS)),
     ("grant_agreement", "accept"): PageCase(_agreement("issued"), "applicant", _versioned(

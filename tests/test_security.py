@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from sqlalchemy import select, text
 
 from grants import create_app
 from grants.auth.rules import issue_reset_token
+from grants.bids.documents import add_document
 from grants.core.config import DEV_SECRET_KEY
 from grants.core.dates import today as uk_today
 from grants.core.extensions import db
@@ -91,6 +93,11 @@ def make_bid(world: World, status: str, title: str) -> Bid:
     db.session.add(bid)
     db.session.commit()
     return bid
+
+
+def uploads(data: dict[str, Any]) -> dict[str, Any]:
+    """Form data to post: a file given as (content, name) is a fresh upload each time it is sent."""
+    return {name: (io.BytesIO(value[0]), value[1]) if isinstance(value, tuple) else value for name, value in data.items()}
 
 
 def assert_no_inline_code(response: Any, where: str) -> None:
@@ -317,6 +324,8 @@ def test_every_post_without_a_csrf_token_is_refused_and_changes_nothing(app: Fla
                                                                          world: World) -> None:
     """client is requested so that app.test_client() gives isolated clients (see conftest)."""
     draft = make_bid(world, "draft", "Draft bid")
+    quote, _ = add_document(draft, world.user("applicant"), "quote.pdf", b"%PDF-1.4\n%%EOF\n", "", today=uk_today(),
+                            directory=app.config["EVIDENCE_DIR"], max_bytes=1024 * 1024)
     submitted = make_bid(world, "submitted", "Submitted bid")
     recommended = make_bid(world, "recommended", "Recommended bid")
     token = issue_reset_token(world.user("finance"), 2)
@@ -380,6 +389,9 @@ def test_every_post_without_a_csrf_token_is_refused_and_changes_nothing(app: Fla
         "bids.start": ("applicant", "/bids/start", {"fund_year_id": str(world.scf_year.id)}),
         "bids.edit": ("applicant", f"/bids/{draft.id}/edit", {"version": "1", "title": "Changed", "save": "y"}),
         "bids.withdraw": ("applicant", f"/bids/{submitted.id}/withdraw", {"reason": "No longer needed"}),
+        "bids.documents": ("applicant", f"/bids/{draft.id}/documents",
+                           {"document": (b"%PDF-1.4\n%%EOF\n", "letter.pdf"), "description": "Letter"}),
+        "bids.remove": ("applicant", f"/bids/{draft.id}/documents/{quote.id if quote else 0}/remove", {}),
         "assessment.assess": ("officer", f"/assess/bids/{submitted.id}/assess", {"version": "1", "comments": "Good"}),
         "assessment.request_information": ("officer", f"/assess/bids/{submitted.id}/request-information",
                                            {"version": "1", "message": "Send the budget"}),
@@ -441,7 +453,7 @@ def test_every_post_without_a_csrf_token_is_refused_and_changes_nothing(app: Fla
                 app.config["WTF_CSRF_ENABLED"] = True
                 assert client.get(START[role]).status_code == 200
             before = snapshot()
-            response = client.post(path, data=data)
+            response = client.post(path, data=uploads(data))
             assert response.status_code == 400, endpoint
             assert CSRF_REFUSED in page(response).get_text(), endpoint
             assert snapshot() == before, endpoint
@@ -450,7 +462,7 @@ def test_every_post_without_a_csrf_token_is_refused_and_changes_nothing(app: Fla
             # A token from another session is refused too.
             other = app.test_client()
             foreign = csrf_token_from(other.get("/sign-in"))
-            response = client.post(path, data=data | {"csrf_token": foreign})
+            response = client.post(path, data=uploads(data) | {"csrf_token": foreign})
             assert response.status_code == 400, endpoint
             assert snapshot() == before, endpoint
 
