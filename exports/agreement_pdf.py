@@ -12,14 +12,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from exports.formats import format_date, format_datetime, format_money
 from exports.text import clean_text
 
-# The builders never import the application (it would bring Flask), so UK time is named here too.
-LONDON = ZoneInfo("Europe/London")
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 TEMPLATE = "agreements/pdf.html"
 STYLESHEET = TEMPLATES / "agreements" / "pdf.css"
@@ -84,31 +82,6 @@ class AgreementDocument:
     @property
     def accepted(self) -> bool:
         return self.accepted_at is not None
-
-
-def format_money(pence: int | None) -> str:
-    """"£5,000.00", as the pages show money."""
-    if pence is None:
-        return ""
-    sign = "-" if pence < 0 else ""
-    pounds, rem = divmod(abs(pence), 100)
-    return f"{sign}£{pounds:,}.{rem:02d}"
-
-
-def format_date(value: date | datetime | None) -> str:
-    """"5 June 2026"; a moment is shown as its UK date."""
-    if value is None:
-        return ""
-    day = value.astimezone(LONDON).date() if isinstance(value, datetime) else value
-    return f"{day.day} {day:%B %Y}"
-
-
-def format_datetime(value: datetime | None) -> str:
-    """"5 June 2026 at 14:05", UK time."""
-    if value is None:
-        return ""
-    local = value.astimezone(LONDON)
-    return f"{local.day} {local:%B %Y} at {local:%H:%M}"
 
 
 def _environment() -> Environment:

@@ -14,7 +14,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from os import PathLike
 from typing import IO, Any, Protocol
-from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -23,11 +22,8 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from exports.formats import LONDON
 from exports.text import clean_text, starts_like_formula
-
-# The builders never import the application (it would bring Flask), so UK time is named here too.
-LONDON = ZoneInfo("Europe/London")
-
 
 SPREADSHEET_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

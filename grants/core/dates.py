@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-# The OPCC works in UK time: a decision at 23:30 UTC on 30 June belongs to 1 July.
-LONDON = ZoneInfo("Europe/London")
+# One definition each, shared with the builders in exports/ (which never import the application). The OPCC
+# works in UK time (LONDON): a decision at 23:30 UTC on 30 June belongs to 1 July.
+from exports.formats import LONDON as LONDON
+from exports.formats import format_date as format_date
+from exports.formats import format_datetime as format_datetime
+from exports.formats import london_date as london_date
 
 
 def today() -> date:
     """Today's date in the UK: what "due", "overdue" and "in the past" mean to the people using the system."""
     return datetime.now(LONDON).date()
-
-
-def london_date(moment: datetime) -> date:
-    return moment.astimezone(LONDON).date()
 
 
 def utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
@@ -26,27 +25,12 @@ def utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     return first, after
 
 
-def format_date(value: date | datetime | None) -> str:
-    """"5 June 2026"; a moment is shown as its UK date."""
-    if value is None:
-        return ""
-    day = london_date(value) if isinstance(value, datetime) else value
-    return f"{day.day} {day:%B %Y}"
-
-
 def format_month(value: date | datetime | None) -> str:
     """"June 2026"; a moment is shown as its UK month."""
     if value is None:
         return ""
     day = london_date(value) if isinstance(value, datetime) else value
     return f"{day:%B %Y}"
-
-
-def format_datetime(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    local = value.astimezone(LONDON)
-    return f"{local.day} {local:%B %Y} at {local:%H:%M}"
 
 
 def financial_year_start(on: date) -> int:

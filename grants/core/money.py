@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from exports.formats import format_money as format_money  # one definition, shared with the PDF builder
+
 _MONEY = re.compile(r"^£?\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?$")
 # £1,000,000,000: above any fund's budget, however large the force. Money columns are 64-bit, so totals of
 # any number of such amounts still fit.
@@ -32,15 +34,6 @@ def parse_money(text: str | None) -> int:
     if total > MAX_PENCE:
         raise MoneyError(f"Amount must be {format_money(MAX_PENCE)} or less")
     return total
-
-
-def format_money(pence: int | None) -> str:
-    """Show pence as "£5,000.00"; negative amounts as "-£5.00"."""
-    if pence is None:
-        return ""
-    sign = "-" if pence < 0 else ""
-    pounds, rem = divmod(abs(pence), 100)
-    return f"{sign}£{pounds:,}.{rem:02d}"
 
 
 def money_input_value(pence: int | None) -> str:
