@@ -193,7 +193,7 @@ def _set_up_page(user: User, after: Callable[[User], str]) -> str | Response:
         new_codes = two_factor.confirm_set_up(user, form.code.data)
         if new_codes is not None:
             db.session.commit()
-            return render_template("auth/recovery_codes.html", codes=new_codes.codes, continue_url=after(user))
+            return render_template("auth/recovery_codes.html", codes=new_codes, continue_url=after(user))
         form.code.errors = ["Enter the code your authenticator app shows now: that code is wrong"]
     uri = two_factor.provisioning_uri(user, current_app.config["TOTP_ISSUER"])
     return render_template("auth/set_up.html", form=form, qr_code=two_factor.qr_code_data_uri(uri),
@@ -293,7 +293,7 @@ def new_recovery_codes() -> str | Response:
             throttle.succeeded(held)
             codes = two_factor.replace_recovery_codes(user)
             db.session.commit()
-            return render_template("auth/recovery_codes.html", codes=codes.codes, continue_url=url_for("auth.account"))
+            return render_template("auth/recovery_codes.html", codes=codes, continue_url=url_for("auth.account"))
         throttle.failed(held)
         db.session.commit()
         form.code.errors = ["Enter the code your authenticator app shows now: that code is wrong or was used already"]

@@ -9,11 +9,10 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
-from dataclasses import dataclass
 
 import pyotp
 import segno
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from grants.core.access import STAFF_ROLES
 from grants.core.audit import record_event
@@ -94,20 +93,15 @@ def accept_code(user: User, code: str, now: float | None = None) -> bool:
     return True
 
 
-@dataclass(frozen=True)
-class NewCodes:
-    codes: list[str]
-
-
-def _new_recovery_codes(user: User) -> NewCodes:
+def _new_recovery_codes(user: User) -> list[str]:
     """Ten fresh codes, shown once; only their hashes are kept and any older ones stop working."""
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     codes = ["".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(10)) for _ in range(RECOVERY_CODES)]
     db.session.add_all(RecoveryCode(user_id=user.id, code_hash=hash_password(code)) for code in codes)
-    return NewCodes([f"{code[:5]}-{code[5:]}" for code in codes])
+    return [f"{code[:5]}-{code[5:]}" for code in codes]
 
 
-def confirm_set_up(user: User, code: str) -> NewCodes | None:
+def confirm_set_up(user: User, code: str) -> list[str] | None:
     """The user typed a code from their new authenticator: the second factor is on, with new recovery
     codes. None (nothing changed) if the code is wrong. The caller commits."""
     if not user.totp_secret or user.totp_confirmed_at is not None or not accept_code(user, code):
@@ -117,14 +111,14 @@ def confirm_set_up(user: User, code: str) -> NewCodes | None:
     return _new_recovery_codes(user)
 
 
-def replace_recovery_codes(user: User) -> NewCodes:
+def replace_recovery_codes(user: User) -> list[str]:
     record_event(user, "user.recovery_codes_replaced", user)
     return _new_recovery_codes(user)
 
 
 def remaining_recovery_codes(user: User) -> int:
-    return len(db.session.scalars(
-        select(RecoveryCode.id).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))).all())
+    return int(db.session.scalar(select(func.count()).select_from(RecoveryCode).where(
+        RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))) or 0)
 
 
 def use_recovery_code(user: User, code: str) -> bool:
