@@ -15,6 +15,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, select, update
 
 from grants.agreements.queries import paid_pence
+from grants.assessment.caps import commit_budget, release_budget
 from grants.core.audit import record_event
 from grants.core.extensions import db
 from grants.core.models import FundYear, GrantAgreement, MonitoringReturn, ReturnSpend, User, summed
@@ -84,16 +85,11 @@ def release(agreement: GrantAgreement, user: User, wanted: int, note: str) -> in
         return 0
     fund_year = agreement.award.fund_year
     released = wanted
-    moved = _execute(update(FundYear)
-                     .where(FundYear.id == fund_year.id, FundYear.committed_pence >= wanted)
-                     .values(committed_pence=FundYear.committed_pence - wanted))
-    if moved.rowcount != 1:
+    if not release_budget(fund_year, wanted):
         # Less is committed than this grant would give back: release all of it, read under a lock.
         released = int(db.session.scalar(select(FundYear.committed_pence).where(FundYear.id == fund_year.id)
                                          .with_for_update()) or 0)
-        _execute(update(FundYear).where(FundYear.id == fund_year.id, FundYear.committed_pence >= released)
-                 .values(committed_pence=FundYear.committed_pence - released))
-    db.session.expire(fund_year, ["committed_pence"])
+        release_budget(fund_year, released)
     if released:
         record_event(user, "fund_year.released", fund_year, note=f"{format_money(released)}: {note}",
                      details={"agreement_id": agreement.id, "released_pence": released})
@@ -122,11 +118,7 @@ def take_back(agreement: GrantAgreement, user: User, amount_pence: int, note: st
     _execute(update(GrantAgreement).where(GrantAgreement.id == agreement.id, GrantAgreement.released_pence >= back)
              .values(released_pence=GrantAgreement.released_pence - back))
     db.session.expire(agreement, ["released_pence"])
-    moved = _execute(update(FundYear)
-                     .where(FundYear.id == fund_year.id, FundYear.committed_pence + back <= FundYear.budget_pence)
-                     .values(committed_pence=FundYear.committed_pence + back))
-    db.session.expire(fund_year, ["committed_pence"])
-    if moved.rowcount != 1:
+    if not commit_budget(fund_year, back):
         left = fund_year.budget_pence - fund_year.committed_pence
         return (f"{format_money(back)} of this repayment was given back to the {fund_year.fund.name} "
                 f"{fund_year.label} budget when the grant ended, and only {format_money(left)} of that budget is "

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, update
 
 from grants.core.extensions import db
 from grants.core.models import Award, FundYear, summed
@@ -25,11 +27,14 @@ def awarded_to_organisation(fund_year_id: int, organisation_id: int) -> int:
     return int(total or 0)
 
 
-def per_applicant_cap_problem(fund_year: FundYear, organisation_id: int, amount_pence: int) -> str | None:
+def per_applicant_cap_problem(fund_year: FundYear, organisation_id: int, amount_pence: int, *,
+                              pending_pence: int = 0) -> str | None:
+    """Whether `amount_pence` more would take the organisation past the most it may receive from the fund-year,
+    counting its awards and `pending_pence` (increases offered to its grants and not yet accepted)."""
     cap = fund_year.per_applicant_cap_pence
     if cap is None:
         return None
-    already = awarded_to_organisation(fund_year.id, organisation_id)
+    already = awarded_to_organisation(fund_year.id, organisation_id) + pending_pence
     if already + amount_pence > cap:
         left = max(cap - already, 0)
         return (
@@ -37,3 +42,27 @@ def per_applicant_cap_problem(fund_year: FundYear, organisation_id: int, amount_
             f"in {fund_year.label}; {format_money(left)} is left for this organisation"
         )
     return None
+
+
+def commit_budget(fund_year: FundYear, amount_pence: int) -> bool:
+    """Add to the fund-year's commitment if its budget has room, in one guarded UPDATE, so decisions made at
+    the same moment never overspend; False, with nothing changed, if it has not. As the first write of a
+    transaction it holds the fund-year's lock for the rest of it."""
+    return _move_commitment(fund_year, amount_pence,
+                            FundYear.committed_pence + amount_pence <= FundYear.budget_pence)
+
+
+def release_budget(fund_year: FundYear, amount_pence: int) -> bool:
+    """Give money back to the fund-year's budget, never taking its commitment below zero; False, with nothing
+    changed, if less than that is committed."""
+    return _move_commitment(fund_year, -amount_pence, FundYear.committed_pence >= amount_pence)
+
+
+def _move_commitment(fund_year: FundYear, change: int, guard: Any) -> bool:
+    moved = cast(CursorResult[Any], db.session.execute(
+        update(FundYear).where(FundYear.id == fund_year.id, guard)
+        .values(committed_pence=FundYear.committed_pence + change)
+        .execution_options(synchronize_session=False)
+    ))  # an UPDATE: its result counts the rows
+    db.session.refresh(fund_year)
+    return bool(moved.rowcount == 1)

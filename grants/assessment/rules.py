@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select
 
-from grants.assessment.caps import per_applicant_cap_problem, per_bid_cap_problem
+from grants.assessment.caps import commit_budget, per_applicant_cap_problem, per_bid_cap_problem
 from grants.bids.lifecycle import BID
 from grants.core.audit import record_event
 from grants.core.extensions import db
@@ -312,16 +311,9 @@ def decide_award(bid: Bid, user: User, amount_pence: int | None, reasons: str, t
                                            "been recommended to an approver, who will decide it."), {}
 
     # The guarded spend: first write of the transaction, so it holds the lock for the rest of it.
-    spent = cast(CursorResult[Any], db.session.execute(
-        update(FundYear)
-        .where(FundYear.id == fund_year.id, FundYear.committed_pence + amount_pence <= FundYear.budget_pence)
-        .values(committed_pence=FundYear.committed_pence + amount_pence)
-        .execution_options(synchronize_session=False)
-    ))  # an UPDATE: its result counts the rows
-    if spent.rowcount != 1:
+    if not commit_budget(fund_year, amount_pence):
         remaining = budget_figures(fund_year, amount_pence).remaining_pence
         return None, {"amount_pence": _over_budget_message(fund_year, amount_pence, remaining)}
-    db.session.refresh(fund_year)
     applicant_problem = per_applicant_cap_problem(fund_year, bid.organisation_id, amount_pence)
     if applicant_problem:
         return None, {"amount_pence": applicant_problem}

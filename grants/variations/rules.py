@@ -18,7 +18,7 @@ from sqlalchemy import CursorResult, func, select, update
 
 from grants.agreements.lifecycle import AGREEMENT
 from grants.agreements.terms import AgreementTerms, acceptance_problems, terms_problems
-from grants.assessment.caps import awarded_to_organisation
+from grants.assessment.caps import commit_budget, per_applicant_cap_problem, release_budget
 from grants.core.audit import record_event
 from grants.core.dates import format_date
 from grants.core.extensions import db
@@ -133,25 +133,15 @@ def _hold_increase(variation: AgreementVariation, user: User) -> str | None:
         return None
     agreement = variation.agreement
     fund_year = agreement.award.fund_year
-    held = cast(CursorResult[Any], db.session.execute(
-        update(FundYear)
-        .where(FundYear.id == fund_year.id, FundYear.committed_pence + increase <= FundYear.budget_pence)
-        .values(committed_pence=FundYear.committed_pence + increase)
-        .execution_options(synchronize_session=False)
-    ))
-    db.session.refresh(fund_year)
-    if held.rowcount != 1:
+    if not commit_budget(fund_year, increase):
         left = max(fund_year.budget_pence - fund_year.committed_pence, 0)
         return (f"The increase of {format_money(increase)} is more than the {format_money(left)} left in the "
                 f"{fund_year.fund.name} {fund_year.label} budget")
-    cap = fund_year.per_applicant_cap_pence
-    if cap is not None:
-        already = awarded_to_organisation(fund_year.id, agreement.organisation_id) + _held_for(
-            fund_year, agreement.organisation_id, variation.id)
-        if already + increase > cap:
-            return (f"An organisation can receive at most {format_money(cap)} from the {fund_year.fund.name} in "
-                    f"{fund_year.label}; {format_money(max(cap - already, 0))} is left for "
-                    f"{agreement.organisation.name}")
+    applicant_problem = per_applicant_cap_problem(fund_year, agreement.organisation_id, increase,
+                                                  pending_pence=_held_for(fund_year, agreement.organisation_id,
+                                                                          variation.id))
+    if applicant_problem:
+        return applicant_problem
     variation.committed_pence = increase
     record_event(user, "fund_year.committed", fund_year,
                  note=f"{format_money(increase)} for variation {variation.reference}",
@@ -176,10 +166,7 @@ def _give_back(variation: AgreementVariation, user: User, amount: int, why: str)
     if amount <= 0:
         return
     fund_year = variation.agreement.award.fund_year
-    db.session.execute(
-        update(FundYear).where(FundYear.id == fund_year.id, FundYear.committed_pence >= amount)
-        .values(committed_pence=FundYear.committed_pence - amount).execution_options(synchronize_session=False))
-    db.session.refresh(fund_year)
+    release_budget(fund_year, amount)
     record_event(user, "fund_year.released", fund_year, note=f"{format_money(amount)}: {why}",
                  details={"amount_pence": amount, "committed_pence": fund_year.committed_pence})
 
