@@ -248,6 +248,11 @@ def assert_accessible(pg: Any, where: str) -> None:
     assert not violations, f"axe-core found accessibility problems on {where} ({pg.url}):\n{format_violations(violations)}"
 
 
+def fits(pg: Any) -> bool:
+    """No sideways scrolling: the page is no wider than the window."""
+    return bool(pg.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth"))
+
+
 def error_summary(pg: Any) -> list[str]:
     """The problems listed in the page's error summary, once the page showing it has loaded."""
     expect(pg.locator(".govuk-error-summary")).to_be_visible()

@@ -18,7 +18,7 @@ from grants.core.dates import today as uk_today
 from grants.core.extensions import db
 from grants.core.models import User
 from grants.payments.rules import record_paid, schedule_payment
-from tests.browser.conftest import APPLICANT, OFFICER, assert_accessible, error_summary, sign_in, sign_out, unique
+from tests.browser.conftest import APPLICANT, OFFICER, assert_accessible, error_summary, fits, sign_in, sign_out, unique
 from tests.browser.test_grant_journey import FINANCE, banner, submitted_bid
 from tests.records import _assess  # the assessment the officer's page records, made through the rules
 
@@ -55,7 +55,14 @@ def running_grant(live_server: Any, title: str) -> int:
     return agreement_id
 
 
+def checked(pg: Any, where: str) -> None:
+    """Accessible, and no sideways scrolling on a 375 px phone."""
+    assert_accessible(pg, where)
+    assert fits(pg), f"{where} scrolls sideways at 375 px"
+
+
 def test_a_variation_proposed_and_accepted_online(page: Any, shot: Any, live_server: Any, tmp_path: Any) -> None:
+    page.set_viewport_size({"width": 375, "height": 800})
     title = unique("Street-light repairs")
     agreement_id = running_grant(live_server, title)
     sign_in(page, OFFICER)
@@ -66,16 +73,16 @@ def test_a_variation_proposed_and_accepted_online(page: Any, shot: Any, live_ser
     # Nothing changed and no reasons: both said beside their fields.
     page.get_by_role("button", name="Propose variation").click()
     assert error_summary(page) == ["Give the reasons for the variation"]
-    assert_accessible(page, "variation form with an error")
+    checked(page, "variation form with an error")
     page.fill("#amount_pence", "1,750")
     page.fill("#reasons", "One ward no longer needs the lights")
-    assert_accessible(page, "variation form")
+    checked(page, "variation form")
     shot(page, "variation-propose")
     page.get_by_role("button", name="Propose variation").click()
     page.wait_for_url(re.compile(r"/variations/\d+$"))
     assert "offered to Fenland CSP" in banner(page)
     expect(page.get_by_test_id("variation-change")).to_contain_text("£1,750.00")
-    assert_accessible(page, "variation page")
+    checked(page, "variation page")
     sign_out(page)
 
     sign_in(page, APPLICANT)
@@ -85,7 +92,7 @@ def test_a_variation_proposed_and_accepted_online(page: Any, shot: Any, live_ser
     page.get_by_role("link", name="Read and accept the variation").click()
     page.get_by_role("button", name="Accept variation").click()
     assert "Confirm that you accept the conditions on behalf of your organisation" in error_summary(page)
-    assert_accessible(page, "accepting a variation, with an error")
+    checked(page, "accepting a variation, with an error")
     page.fill("#accepted_role", "Community Safety Manager")
     page.get_by_label("I accept this variation on behalf of my organisation").check()
     shot(page, "variation-accept")
@@ -94,7 +101,7 @@ def test_a_variation_proposed_and_accepted_online(page: Any, shot: Any, live_ser
     assert "You have accepted variation" in banner(page)
     expect(page.get_by_test_id("agreement")).to_contain_text("£1,750.00")
     expect(page.get_by_test_id("variations")).to_contain_text("Accepted")
-    assert_accessible(page, "agreement after a variation")
+    checked(page, "agreement after a variation")
 
     # The grantee keeps a PDF of the agreement as it now stands.
     with page.expect_download() as download_info:
@@ -113,7 +120,7 @@ def test_a_variation_proposed_and_accepted_online(page: Any, shot: Any, live_ser
     page.get_by_role("link", name="Ask for a repayment").click()
     page.fill("#amount_pence", "200")
     page.fill("#reason", "One ward's lights were not needed")
-    assert_accessible(page, "asking for a repayment")
+    checked(page, "asking for a repayment")
     page.get_by_role("button", name="Ask for the repayment").click()
     page.wait_for_url(re.compile(rf"/agreements/{agreement_id}$"))
     expect(page.get_by_test_id("repayments-outstanding")).to_have_text("£200.00")
@@ -123,7 +130,7 @@ def test_a_variation_proposed_and_accepted_online(page: Any, shot: Any, live_ser
     page.get_by_test_id("repayments").get_by_role("link", name=re.compile("Record money received")).click()
     page.get_by_role("button", name="Record money received").click()
     assert "Enter the amount received" in error_summary(page)
-    assert_accessible(page, "recording a repayment received, with an error")
+    checked(page, "recording a repayment received, with an error")
     page.fill("#amount_pence", "200")
     today = uk_today()
     page.fill("#received_on-day", str(today.day))
@@ -136,4 +143,4 @@ def test_a_variation_proposed_and_accepted_online(page: Any, shot: Any, live_ser
     assert "£200.00 received against repayment" in banner(page)
     expect(page.get_by_test_id("repayments-received")).to_have_text("£200.00")
     expect(page.get_by_test_id("repayments")).to_contain_text("Received")
-    assert_accessible(page, "agreement with a repayment received")
+    checked(page, "agreement with a repayment received")

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from grants.core.dates import financial_year_start
 from grants.core.dates import today as uk_today
-from tests.browser.conftest import assert_accessible, new_context, watch_errors
+from tests.browser.conftest import assert_accessible, fits, new_context, watch_errors
 
 pytestmark = pytest.mark.browser
 
@@ -29,10 +29,6 @@ def public_page(request: pytest.FixtureRequest, browser: Any, live_server: Any) 
     yield page, width
     context.close()
     assert not errors, errors
-
-
-def fits(pg: Any) -> bool:
-    return bool(pg.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth"))
 
 
 def check(pg: Any, shot: Any, name: str, width: int) -> None:

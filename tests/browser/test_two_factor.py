@@ -19,6 +19,7 @@ from tests.browser.conftest import (
     assert_accessible,
     authenticator_code,
     error_summary,
+    fits,
     sign_out,
     unique,
 )
@@ -52,7 +53,7 @@ def test_set_up_at_first_sign_in_then_sign_in_with_a_code(page: Any, shot: Any, 
     password_step(page, email)
     expect(page.get_by_role("heading", name="Set up two-step verification")).to_be_visible()
     expect(page.get_by_role("img", name="QR code to add OPCC Grants to your authenticator app")).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert fits(page)
     assert_accessible(page, "two-step set-up")
     shot(page, f"two-step-set-up-{width}")
     # A wrong code is said beside the field, and in the summary.
