@@ -115,7 +115,7 @@ class ExportInfo:
 
     title: str
     description: str
-    period: PeriodLike
+    period: PeriodLike | None  # None for a list as it stands when made, which covers no period
     made_by: str
     made_at: datetime
     source: str = "OPCC Grants, Office of the Police and Crime Commissioner for Cambridgeshire and Peterborough"
@@ -251,11 +251,11 @@ def write_about_sheet(wb: Workbook, info: ExportInfo, sheet_title: str, count: i
         about.append(["#", "ignore", "(This line tells data tools to skip this sheet.)"])
     about.append([_text_cell(about, info.title, bold=True)])
     about.append([])
-    facts: list[tuple[str, Any, str]] = [
-        ("What this file is", info.description, TEXT),
-        ("Period", info.period.label, TEXT),
-        ("Period starts", info.period.start, DATE),
-        ("Period ends", info.period.end, DATE),
+    facts: list[tuple[str, Any, str]] = [("What this file is", info.description, TEXT)]
+    if info.period is not None:
+        facts += [("Period", info.period.label, TEXT), ("Period starts", info.period.start, DATE),
+                  ("Period ends", info.period.end, DATE)]
+    facts += [
         ("Made on (UK time)", info.made_at, DATETIME),
         ("Made by", info.made_by, TEXT),
         ("Rows of data", count, INTEGER),

@@ -64,9 +64,11 @@ def create_app(env: str | None = None, **overrides: Any) -> Flask:
     from grants.assessment.routes import bp as assessment_bp
     from grants.auth.routes import bp as auth_bp
     from grants.bids.routes import bp as bids_bp
+    from grants.dashboards.routes import bp as dashboards_bp
     from grants.finance.routes import bp as finance_bp
     from grants.main.routes import bp as main_bp
     from grants.monitoring.routes import bp as monitoring_bp
+    from grants.notifications.routes import bp as notifications_bp
     from grants.payments.routes import bp as payments_bp
     from grants.public.routes import bp as public_bp
     from grants.public.spending import bp as spending_bp
@@ -74,6 +76,7 @@ def create_app(env: str | None = None, **overrides: Any) -> Flask:
     from grants.variations.routes import bp as variations_bp
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(dashboards_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(bids_bp)
     app.register_blueprint(assessment_bp)
@@ -86,4 +89,5 @@ def create_app(env: str | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(payments_bp)
     app.register_blueprint(repayments_bp)
     app.register_blueprint(variations_bp)
+    app.register_blueprint(notifications_bp)
     return app

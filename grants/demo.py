@@ -9,8 +9,16 @@ from sqlalchemy import select
 
 from grants.agreements import conditions
 from grants.agreements.rules import AgreementTerms, accept, activate, end_agreement, issue, prepare_agreement
-from grants.assessment.rules import CRITERIA, AssessmentInput, award_for, decide_award, record_assessment
+from grants.assessment.rules import (
+    CRITERIA,
+    AssessmentInput,
+    award_for,
+    decide_award,
+    record_assessment,
+    request_information,
+)
 from grants.bids.lifecycle import BID
+from grants.bids.rules import submit_bid
 from grants.core import dates
 from grants.core.access import STAFF_ROLES
 from grants.core.audit import record_event
@@ -172,18 +180,44 @@ def seed_demo(today: date | None = None) -> None:
         funded = _demo_bid(users["applicant@cambridge-csp.example"], scf, "Cycle-marking kits for Mill Road",
                            "Bike theft around Mill Road and the station", "Petersfield", "bike_theft",
                            [("Cycle-marking kits (40)", 1_600_00), ("Event staff", 400_00)], today, submit=True)
-        _demo_bid(users["applicant@fenland-csp.example"], scf, "Fly-tipping cameras in Wisbech",
-                  "Repeated fly tipping on rural lanes", "Wisbech North", "fly_tipping",
-                  [("Two deployable cameras", 3_200_00), ("Signage", 450_00)], today, submit=True)
-        _demo_bid(users["applicant@fenland-csp.example"], youth, "Winter evening youth sessions",
+        cameras = _demo_bid(users["applicant@fenland-csp.example"], scf, "Fly-tipping cameras in Wisbech",
+                            "Repeated fly tipping on rural lanes", "Wisbech North", "fly_tipping",
+                            [("Two deployable cameras", 3_200_00), ("Signage", 450_00)], today, submit=True)
+        winter = _demo_bid(users["applicant@fenland-csp.example"], youth, "Winter evening youth sessions",
                   "Anti-social behaviour by young people in March town centre", "March East", "youth_diversion",
                   [("Portable outdoor lights", 1_200_00), ("Youth worker hours", 2_300_00)], today, submit=True)
         _demo_bid(users["applicant@cambridge-csp.example"], youth, "Street-based youth work (draft)",
                   "ASB at Arbury Court", "Arbury", "youth_diversion", [("Youth worker hours", 2_000_00)], today, submit=False)
         _demo_grant(funded, users, today)
+        _demo_dashboard_work(users, scf, cameras, winter, today)
         _demo_government_grants(fund_years, monitored, users, today)
         _demo_ended_grant(fund_years[("Youth Fund", monitored)], users, today)
     db.session.commit()
+
+
+def _demo_dashboard_work(users: dict[str, User], scf: FundYear, cameras: Bid, winter: Bid, today: date) -> None:
+    """Something on each dashboard: a bid that came back with the information asked for (the officer's), one still
+    waiting for an answer and a draft (the applicant's), and an award recommended above the delegation limit (the
+    approver's)."""
+    officer, applicant = users["officer@opcc.example"], users["applicant@fenland-csp.example"]
+    db.session.flush()
+    assert request_information(cameras, officer, "Where will the cameras be placed, and who reviews the footage?",
+                               today) == {}
+    assert submit_bid(cameras, applicant, today) == {}
+    taxis = _demo_bid(applicant, scf, "Taxi marshals in Wisbech", "Disorder at the taxi rank late on Saturdays",
+                      "Wisbech town centre", "asb", [("Marshal hours", 1_800_00)], today, submit=True)
+    db.session.flush()
+    assert request_information(taxis, officer, "Which nights would the marshals work?", today) == {}
+    _demo_bid(applicant, scf, "Shop-watch radios for March (draft)", "Shoplifting in March town centre",
+              "March", "asb", [("Radios (10)", 1_200_00)], today, submit=False)
+    record_assessment(winter, officer, AssessmentInput(
+        scores={key: 4 for key in CRITERIA}, comments="Strong local support.", recommended_pence=winter.requested_pence,
+        conflict_of_interest=False, conflict_details="", organisation_checked=True,
+        due_diligence_notes="Statutory partnership.", fraud_risk="low", fraud_risk_reasons="Known partner."), today)
+    outcome, problems = decide_award(winter, officer, winter.requested_pence, "Lit, supervised sessions give young "
+                                     "people somewhere to go on winter evenings.", today,
+                                     public_summary="Winter evening youth sessions in March town centre.")
+    assert outcome is not None and winter.status == "recommended", problems
 
 
 def _demo_grant(bid: Bid, users: dict[str, User], today: date) -> None:

@@ -305,8 +305,12 @@ def build_records(app: Flask) -> Records:
             records.tokens[name] = user.session_token
             records.ids[f"user_{name}"] = user.id
         email = queue_email("applicant@fenland.example", "Welcome", "Your account is ready.")
+        # One notification each, for the Notifications pages (each sees only its own).
+        notifications = {name: queue_email(user.email, "Hello", "A notification", recipient=user)
+                         for name, user in users.items() if name != "spare"}
         token = issue_reset_token(users["spare"], 2)
         db.session.commit()
+        records.ids.update({f"notification_{name}": message.id for name, message in notifications.items()})
         records.ids.update(org_own=csp.id, org_other=other.id, org_opcc=opcc.id, fund=fund.id,
                            fund_year=fund_year.id, closed_year=closed.id, outbox_email=email.id, reset_token=token,
                            user=users["spare"].id, static_file="css/main.css")

@@ -68,8 +68,8 @@ GRANTEE_AND_STAFF = SIGNED_IN
 FINANCE = frozenset({"finance"})
 APPROVER = frozenset({"approver"})
 ADMIN = frozenset({"admin"})
-START = {"applicant": To("/bids/"), "officer": To("/assess/"), "approver": To("/assess/"),
-         "finance": To("/finance/"), "admin": To("/admin/")}
+# Everyone lands on their own dashboard.
+START = {role: To("/dashboard/") for role in ROLES}
 VERSION = {"version": "{version}"}
 NEW_FUND = {"name": "Youth Fund", "funding_source": "opcc", "monitoring_due_days": "31",
             "reporting_frequency": "half_yearly", "reminder_days": "14"}
@@ -77,11 +77,14 @@ EXPORT = {"year": "this_year", "period": "whole_year"}
 # Another organisation's agreement (or return) for the grantee; staff see every organisation's.
 OTHER_AGREEMENT = {"agreement_id": {"applicant": "agreement_other_active"}}
 OWN_DRAFT_AGREEMENT = {"agreement_id": {"applicant": "agreement_draft"}}  # the OPCC's own until issued
+OWN_NOTIFICATION = {role: f"notification_{role}" for role in ROLES}
 
 ACCESS: dict[str, Access] = {
     # Public pages.
     "static": rule(PUBLIC, filename="static_file"),
     "main.index": rule(PUBLIC, get={SIGNED_OUT: To("/sign-in"), **START}),
+    # Each role's dashboard: one page, its figures chosen by the role (and an applicant's by their organisation).
+    "dashboards.index": rule(SIGNED_IN),
     "main.healthz": rule(PUBLIC),
     "main.accessibility": rule(PUBLIC),
     "main.privacy": rule(PUBLIC),
@@ -131,6 +134,7 @@ ACCESS: dict[str, Access] = {
                           hidden={"document_id": {"applicant": "document_other", "*": "document_draft"}}),
     # The OPCC: every organisation's bids once submitted; drafts stay the applicant's.
     "assessment.index": rule(STAFF),
+    "assessment.download": rule(STAFF),
     "assessment.bid": rule(STAFF, bid_id="other_submitted", hidden={"bid_id": "own_draft"}),
     "assessment.assess": rule(OFFICER, post=200, data=VERSION, bid_id="own_submitted", hidden={"bid_id": "own_draft"}),
     "assessment.request_information": rule(OFFICER, post=To("/assess/bids/{bid_id}"),
@@ -228,6 +232,13 @@ ACCESS: dict[str, Access] = {
     "admin.reset_two_step": rule(ADMIN, post=200, user_id="user"),
     "admin.outbox": rule(ADMIN),
     "admin.outbox_message": rule(ADMIN, message_id="outbox_email"),
+    "admin.audit": rule(ADMIN),
+    # Notifications: everyone's own emails; anyone else's is not found. Opening one marks it read (GET).
+    "notifications.index": rule(SIGNED_IN),
+    "notifications.view": rule(SIGNED_IN, message_id=OWN_NOTIFICATION,
+                               hidden={"message_id": {"applicant": "notification_other_applicant",
+                                                      "*": "notification_applicant"}}),
+    "notifications.read_all": rule(SIGNED_IN, get=None, post=To("/notifications/")),
 }
 # The record whose version a form carries, by the URL parameter that names it.
 VERSIONED = {"bid_id": Bid, "agreement_id": GrantAgreement, "payment_id": Payment, "repayment_id": Repayment,

@@ -436,8 +436,8 @@ def test_add_and_edit_a_fund_year(as_role, world: World) -> None:
 
     # The edit form is filled in from the record.
     soup = page(client.get(f"/admin/fund-years/{fund_year.id}/edit"))
-    assert soup.find(id="budget_pence")["value"] == "30000"
-    assert soup.find(id="delegation_limit_pence")["value"] == "2500.50"
+    assert soup.find(id="budget_pence")["value"] == "30,000"
+    assert soup.find(id="delegation_limit_pence")["value"] == "2,500.50"
     assert soup.find(id="opens_on-day")["value"] == "01" and soup.find(id="opens_on-year")["value"] == "2030"
 
     response = client.post(f"/admin/fund-years/{fund_year.id}/edit",
@@ -888,8 +888,11 @@ def test_create_and_edit_an_organisation(as_role, world: World) -> None:
     listing = client.get("/admin/organisations")
     assert "Safer Peterborough Partnership has been added" in flash_text(listing)
     row = next(tr for tr in page(listing).select("tbody tr") if "Safer Peterborough" in tr.th.get_text())
+    for hidden in row.select(".govuk-visually-hidden"):  # read as the page shows it
+        hidden.decompose()
     assert [td.get_text(strip=True) for td in row.select("td")][:4] == [
         "Community Safety Partnership", "GB-LAE-PTE", "0", "Active"]
+    assert row.select_one("td a[href]")["href"] == f"/admin/users?organisation={org.id}"
     [created] = events("organisation.created")
     assert created.details["org_identifier"] == {"from": None, "to": "GB-LAE-PTE"}
 
@@ -1000,7 +1003,7 @@ def test_create_a_user(as_role, world: World, client: FlaskClient) -> None:
     # The new user can sign in with that password.
     admin.post("/sign-out")
     response = admin.post("/sign-in", data={"email": "new.person@fenland.example", "password": NEW_PASSWORD})
-    assert response.status_code == 302 and response.headers["Location"] == "/bids/"
+    assert response.status_code == 302 and response.headers["Location"] == "/dashboard/"
 
 
 def test_staff_user_needs_no_organisation(as_role, world: World) -> None:
@@ -1184,9 +1187,19 @@ def test_user_list_filters(as_role, world: World) -> None:
     assert names(client.get(f"/admin/users?role=applicant&organisation={world.other_csp.id}")) == ["Hana Hunts"]
     assert names(client.get(f"/admin/users?role=finance&organisation={world.csp.id}")) == []
     # Nonsense filters are ignored, not a crash.
-    for query in ("role=wizard", "organisation=abc", "organisation=999", "role=&organisation="):
+    for query in ("role=wizard", "organisation=abc", "role=&organisation=", "q=%20%20"):
         response = client.get(f"/admin/users?{query}")
         assert response.status_code == 200 and names(response) == everyone
+    # An organisation that does not exist is said to, with no one in it.
+    missing = client.get("/admin/users?organisation=999")
+    assert names(missing) == []
+    assert "an organisation that does not exist" in page(missing).select_one("[data-testid=organisation-filter]").text
+    # Search: any part of the name, email or organisation, whatever the case; % and _ are plain characters.
+    assert names(client.get("/admin/users?q=OFFICER")) == ["Officer Person", "Second Officer"]
+    assert names(client.get("/admin/users?q=hughes")) == ["Tom Hughes"]
+    assert names(client.get(f"/admin/users?q={world.other_csp.name[:8].upper()}")) == ["Hana Hunts"]
+    assert names(client.get("/admin/users?q=%25")) == []
+    assert names(client.get("/admin/users?q=officer&role=approver")) == []
 
 
 # Outbox --------------------------------------------------------------------------------------

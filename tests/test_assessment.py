@@ -94,7 +94,7 @@ def test_officer_assessment_puts_the_bid_in_review_with_scores_and_due_diligence
     bid = make_submitted_bid(world.user("applicant"), world.scf_year, 3_000_00)
     client = as_role("officer")
     form = page(client.get(f"/assess/bids/{bid.id}/assess"))
-    assert form.find(id="recommended_pence")["value"] == "3000"  # the amount asked for, to start from
+    assert form.find(id="recommended_pence")["value"] == "3,000"  # the amount asked for, to start from
 
     response = assess(client, bid, score_need="5", score_measures="2", recommended_pence="2,500")
     assert response.status_code == 302
@@ -206,7 +206,7 @@ def test_per_bid_cap_at_just_below_and_just_above(as_role, world: World, amount:
     assert committed(world) == (amount if approved else 0)
     if not approved:
         assert response.status_code == 200
-        assert field_error(response, "amount_pence") == f"£4,000.00 is the most you can ask for from the {SCF}"
+        assert field_error(response, "amount_pence") == f"£4,000.00 is the most this bid can be awarded from the {SCF}"
 
 
 @pytest.mark.parametrize(("budget_left", "approved"), [(2_000_01, True), (2_000_00, True), (1_999_99, False)])
@@ -292,7 +292,7 @@ def test_an_approver_decides_a_recommended_award(as_role, world: World) -> None:
     bid = recommended_bid(as_role, world)
     client = as_role("approver")
     response = client.get(f"/assess/bids/{bid.id}/award")
-    assert page(response).find(id="amount_pence")["value"] == "4000"  # the recommendation, to start from
+    assert page(response).find(id="amount_pence")["value"] == "4,000"  # the recommendation, to start from
     response = award(client, bid, 3_500_00, reasons="Approved at a lower amount: the evaluation is not needed")
     assert response.status_code == 302
     granted = db.session.scalar(select(Award).where(Award.bid_id == bid.id))
@@ -368,7 +368,8 @@ def test_information_request_and_resubmission_keep_both_versions(as_role, world:
                            data={"version": str(fresh(bid).version), "message": "Which paths? Send a map."})
     assert response.status_code == 302
     assert fresh(bid).status == "info_requested"
-    [email] = outbox(world.user("applicant").email)
+    [receipt, email] = outbox(world.user("applicant").email)
+    assert receipt.subject == f"{bid.reference}: your bid has been received"
     assert email.subject == f"{bid.reference}: more information needed" and "Which paths? Send a map." in email.body
 
     applicant = as_role("applicant")

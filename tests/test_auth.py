@@ -21,8 +21,8 @@ from grants.core.passwords import TRY_INSTEAD
 from tests.conftest import PASSWORD, World, error_messages, field_error, fresh_code, page, sign_in
 from tests.mailserver import PUBLIC_BASE_URL, MailServer, app_sending_to
 
-START = {"applicant": "/bids/", "officer": "/assess/", "approver": "/assess/", "finance": "/finance/",
-         "admin": "/admin/"}
+# Every role lands on its own dashboard.
+START = dict.fromkeys(("applicant", "officer", "approver", "finance", "admin"), "/dashboard/")
 SIGN_IN_FAILED = "Enter a correct email address and password"
 NEW_PASSWORD = "violet-kettle-harbour-lantern"
 TOO_SHORT = "Password must be at least 12 characters"

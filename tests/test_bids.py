@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from grants.core.dates import today as uk_today
 from grants.core.extensions import db
-from grants.core.models import AuditEvent, Bid, BidSnapshot, BudgetLine
+from grants.core.models import AuditEvent, Bid, BidSnapshot, BudgetLine, utcnow
 from tests.conftest import World, error_messages, field_error, page
 
 
@@ -269,7 +269,7 @@ def test_applicant_list_shows_only_own_organisation(as_role, world: World) -> No
 def _bid(world: World, applicant: str, title: str, status: str, amount: int = 1_000_00) -> Bid:
     user = world.user(applicant)
     bid = Bid(organisation_id=user.organisation_id, fund_year_id=world.scf_year.id, created_by_id=user.id,
-              title=title, status=status)
+              title=title, status=status, submitted_at=None if status == "draft" else utcnow())
     bid.budget_lines = [BudgetLine(position=0, item="x", amount_pence=amount)]
     db.session.add(bid)
     db.session.commit()

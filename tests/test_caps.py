@@ -11,9 +11,14 @@ from tests.conftest import World
 
 def test_per_bid_cap_at_below_and_above(world: World) -> None:
     fy = world.scf_year  # cap £5,000
-    assert per_bid_cap_problem(fy, 5_000_00) is None
-    assert per_bid_cap_problem(fy, 4_999_99) is None
-    assert per_bid_cap_problem(fy, 5_000_01) == "£5,000.00 is the most you can ask for from the Safer Communities Fund"
+    for reader in ("applicant", "staff"):
+        assert per_bid_cap_problem(fy, 5_000_00, reader=reader) is None
+        assert per_bid_cap_problem(fy, 4_999_99, reader=reader) is None
+    # Worded for who reads it: the applicant asks, the OPCC's staff award.
+    assert per_bid_cap_problem(fy, 5_000_01, reader="applicant") == (
+        "£5,000.00 is the most you can ask for from the Safer Communities Fund")
+    assert per_bid_cap_problem(fy, 5_000_01, reader="staff") == (
+        "£5,000.00 is the most this bid can be awarded from the Safer Communities Fund")
 
 
 def _award(world: World, amount: int) -> None:
@@ -28,18 +33,27 @@ def _award(world: World, amount: int) -> None:
 
 def test_per_applicant_cap_counts_earlier_awards(world: World) -> None:
     fy = world.scf_year
-    assert per_applicant_cap_problem(fy, world.csp.id, 10**9) is None  # no cap set: no limit
+    assert per_applicant_cap_problem(fy, world.csp.id, 10**9, reader="staff") is None  # no cap set: no limit
     fy.per_applicant_cap_pence = 8_000_00
     _award(world, 5_000_00)
     assert awarded_to_organisation(fy.id, world.csp.id) == 5_000_00
-    assert per_applicant_cap_problem(fy, world.csp.id, 3_000_00) is None
-    assert per_applicant_cap_problem(fy, world.csp.id, 2_999_99) is None
-    assert per_applicant_cap_problem(fy, world.csp.id, 3_000_01) == (
+    assert per_applicant_cap_problem(fy, world.csp.id, 3_000_00, reader="staff") is None
+    assert per_applicant_cap_problem(fy, world.csp.id, 2_999_99, reader="staff") is None
+    assert per_applicant_cap_problem(fy, world.csp.id, 3_000_01, reader="staff") == (
         "An organisation can receive at most £8,000.00 from the Safer Communities Fund in "
         f"{fy.label}; £3,000.00 is left for this organisation"
     )
+    assert per_applicant_cap_problem(fy, world.csp.id, 3_000_01, reader="applicant") == (
+        "Your organisation can receive at most £8,000.00 from the Safer Communities Fund in "
+        f"{fy.label}, so you can ask for up to £3,000.00"
+    )
+    _award(world, 3_000_00)
+    assert per_applicant_cap_problem(fy, world.csp.id, 1, reader="applicant") == (
+        "Your organisation can receive at most £8,000.00 from the Safer Communities Fund in "
+        f"{fy.label}, and has already been awarded all of it"
+    )
     # Another organisation's awards do not count against this one.
-    assert per_applicant_cap_problem(fy, world.other_csp.id, 8_000_00) is None
+    assert per_applicant_cap_problem(fy, world.other_csp.id, 8_000_00, reader="staff") is None
 
 
 def test_fund_year_open_dates(world: World) -> None:

@@ -25,7 +25,7 @@ GRANTS = PROJECT / "grants"
 TEMPLATES = PROJECT / "templates"
 PYTHON = PROJECT / ".venv" / "bin" / "python"
 FEATURES = ("bids", "assessment", "agreements", "payments", "repayments", "monitoring", "finance", "public", "admin",
-            "auth", "main")
+            "auth", "main", "dashboards", "notifications", "variations")
 
 
 def module_name(path: Path) -> str:

@@ -360,3 +360,31 @@ def test_a_repayment_due_becomes_a_repayment_and_comes_back_on_downgrade(app: Fl
     engine.dispose()
     upgrade(app)
     assert_schema_matches_models(app, empty_database)
+
+
+def test_outbox_emails_gain_their_recipients(app: Flask, empty_database: str) -> None:
+    """0009: each email already queued names the user whose address it went to, matched without regard to case;
+    mail to an address that is no user's names nobody. All start unread."""
+    upgrade(app, "0008")
+    user = {"email": "", "name": "", "password_hash": "x", "role": "officer", "active": True, "created_at": NOW}
+    mail = {"subject": "Hello", "body": "Body", "created_at": NOW, "error": ""}
+    insert_rows(empty_database, {
+        "user": [{**user, "id": 1, "email": "officer@opcc.example"}, {**user, "id": 2, "email": "approver@opcc.example"}],
+        "outbox_email": [{**mail, "id": 1, "to_address": "officer@opcc.example"},
+                         {**mail, "id": 2, "to_address": "Approver@OPCC.example"},
+                         {**mail, "id": 3, "to_address": "someone@example.org"}],
+    })
+
+    upgrade(app)
+    assert_schema_matches_models(app, empty_database)
+    engine = create_engine(empty_database)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, recipient_id, read_at FROM outbox_email ORDER BY id")).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [(1, 1, None), (2, 2, None), (3, None, None)]
+    downgrade(app, "0008")
+    with app.app_context():
+        assert "recipient_id" not in {c["name"] for c in inspect(db.engine).get_columns("outbox_email")}
+        db.engine.dispose()
+    upgrade(app)
+    assert_schema_matches_models(app, empty_database)

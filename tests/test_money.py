@@ -52,3 +52,27 @@ def test_formats_pence_as_pounds() -> None:
 def test_input_value_round_trips() -> None:
     for pence in (0, 1, 99, 500_000, 500_050, 123_456_789):
         assert parse_money(money_input_value(pence)) == pence
+
+
+@pytest.mark.parametrize(
+    ("pence", "shown"),
+    [
+        (365_000, "3,650"),  # whole pounds: no ".00", as GOV.UK writes money
+        (365_050, "3,650.50"),
+        (365_005, "3,650.05"),
+        (99, "0.99"),
+        (0, "0"),
+        (123_456_789, "1,234,567.89"),
+        (-250, "-2.50"),
+        (None, ""),
+    ],
+)
+def test_input_value_is_grouped_like_the_money_people_read(pence: int | None, shown: str) -> None:
+    assert money_input_value(pence) == shown
+
+
+@pytest.mark.parametrize("pence", [0, 1, 99, 100, 365_000, 365_050, 100_000_00, 123_456_789, 100_000_000_000])
+def test_what_is_shown_is_read_back_as_the_same_pence(pence: int) -> None:
+    # The box's value, that value with the £ of the box's prefix typed in, and the value as pages show money.
+    for text in (money_input_value(pence), f"£{money_input_value(pence)}", format_money(pence)):
+        assert parse_money(text) == pence, text

@@ -33,7 +33,7 @@ def list_pages(year: int, bid_id: int) -> list[tuple[str | None, str]]:
         ("officer", f"/assess/bids/{bid_id}"),
         ("applicant", "/bids/"), ("applicant", "/monitoring/"), ("applicant", "/agreements/"),
         ("admin", "/admin/users"), ("admin", "/admin/organisations"), ("admin", "/admin/funds"),
-        ("admin", "/admin/outbox"),
+        ("admin", "/admin/outbox"), ("officer", "/notifications/"), ("applicant", "/notifications/"),
         (None, "/grants-awarded"), (None, f"/grants-awarded?year={year}&month=4"), (None, "/spending-over-500"),
         (None, f"/spending-over-500?year={year}&month=5"),
     ]

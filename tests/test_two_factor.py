@@ -72,7 +72,7 @@ def test_staff_set_up_an_authenticator_at_their_first_sign_in(client: FlaskClien
     codes = shown_codes(response)
     assert len(codes) == 10 and len(set(codes)) == 10
     assert all(re.fullmatch(r"[a-z2-9]{5}-[a-z2-9]{5}", code) for code in codes)
-    assert page(response).select_one("a.govuk-button")["href"] == "/assess/"
+    assert page(response).select_one("a.govuk-button")["href"] == "/dashboard/"
     assert signed_in(client)
     officer = refreshed(officer)
     assert two_factor.is_set_up(officer) and officer.totp_secret == secret
@@ -89,7 +89,7 @@ def test_staff_give_a_code_each_time_and_a_code_works_once(client: FlaskClient, 
     assert response.headers["Location"] == "/sign-in/code"
     assert client.get("/assess/").status_code == 302
     code = fresh_code(approver.email)
-    assert client.post("/sign-in/code", data={"code": code}).headers["Location"] == "/assess/"
+    assert client.post("/sign-in/code", data={"code": code}).headers["Location"] == "/dashboard/"
     client.post("/sign-out")
     # The same code again, within its 30 seconds, is refused: someone who saw it cannot use it.
     client.post("/sign-in", data={"email": approver.email, "password": PASSWORD})
@@ -135,7 +135,7 @@ def test_a_recovery_code_signs_in_once(client: FlaskClient, world: World) -> Non
         client.post("/sign-in", data={"email": admin.email, "password": PASSWORD})
         response = client.post("/sign-in/recovery-code", data={"code": typed})
         if typed != codes[3]:  # first use: spaces and capitals do not matter
-            assert response.headers["Location"] == "/admin/"
+            assert response.headers["Location"] == "/dashboard/"
             client.post("/sign-out")
         else:
             assert field_error(response, "code") == "Enter a recovery code you have not used before"
@@ -153,7 +153,7 @@ def test_applicants_choose_and_may_turn_it_off(client: FlaskClient, world: World
     client.post("/sign-out")
     assert client.post("/sign-in", data={"email": applicant.email, "password": PASSWORD}).headers["Location"] \
         == "/sign-in/code"
-    assert client.post("/sign-in/code", data={"code": fresh_code(applicant.email)}).headers["Location"] == "/bids/"
+    assert client.post("/sign-in/code", data={"code": fresh_code(applicant.email)}).headers["Location"] == "/dashboard/"
     assert client.post("/account/two-step/turn-off").headers["Location"] == "/account"
     assert signed_in(client)  # this session carries on
     assert refreshed(applicant).totp_secret is None
@@ -161,7 +161,7 @@ def test_applicants_choose_and_may_turn_it_off(client: FlaskClient, world: World
                              .where(RecoveryCode.user_id == applicant.id)) == 0
     client.post("/sign-out")
     assert client.post("/sign-in", data={"email": applicant.email, "password": PASSWORD}).headers["Location"] \
-        == "/bids/"
+        == "/dashboard/"
     assert "user.two_factor_turned_off" in actions(applicant)
 
 

@@ -239,8 +239,8 @@ class UserFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
+    q = StringField("Name, email or organisation", widget=GovTextInput())
     role = SelectField("Role", widget=GovSelect(), validate_choice=False)
-    organisation = SelectField("Organisation", widget=GovSelect(), validate_choice=False)
 
 
 class ConditionsForm(FlaskForm):
@@ -254,3 +254,20 @@ class ConditionsForm(FlaskForm):
                                   description="Agreements prepared on or after this day take this version. Today "
                                               "or later. For example, 1 4 2027")
     submit = SubmitField("Save version", widget=GovSubmitInput())
+
+
+class AuditFilterForm(FlaskForm):
+    """Filters for the audit page, read from the query string; the choices are filled in by the view."""
+
+    class Meta:
+        csrf = False
+
+    object_type = SelectField("Record type", widget=GovSelect(), validate_choice=False)
+    action = SelectField("Action", widget=GovSelect(), validate_choice=False)
+    who = StringField("Who", widget=GovTextInput(), description="Part of their name or email address")
+    date_from = GovDateField("From", optional=True, description="For example, 1 4 2025")
+    date_to = GovDateField("To", optional=True, description="For example, 31 3 2026")
+
+    def validate_date_to(self, field: GovDateField) -> None:
+        if self.date_from.data and field.data and field.data < self.date_from.data:
+            raise ValidationError("The to date must be the same as or after the from date")

@@ -2,23 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from grants.core.dates import financial_year_label, format_date, utc_bounds
 from grants.core.extensions import db
-from grants.core.models import Fund, MeasureValue, Organisation, OutboxEmail, OutcomeMeasure, User
-from grants.core.paging import Page, page_of
+from grants.core.lifecycle import REGISTRY, event_label
+from grants.core.models import (
+    ROLE_NAMES,
+    AuditEvent,
+    Fund,
+    MeasureValue,
+    Organisation,
+    OutboxEmail,
+    OutcomeMeasure,
+    User,
+)
+from grants.core.money import format_money
+from grants.core.paging import Page, distinct_values, page_of
+from grants.core.search import contains
 
 PAGE_SIZE = 50
 
 
-def organisation_names() -> list[tuple[int, str]]:
-    """Every organisation's id and name, by name: for a filter that chooses one."""
-    return [(r.id, r.name) for r in db.session.execute(select(Organisation.id, Organisation.name)
-                                                       .order_by(Organisation.name))]
+def organisation_name(organisation_id: int) -> str | None:
+    return db.session.scalar(select(Organisation.name).where(Organisation.id == organisation_id))
 
 
 def organisation_choices(current_id: int | None = None) -> list[tuple[str, str]]:
@@ -72,15 +86,19 @@ def organisation_list(number: int) -> Page[Any]:
     return page_of(query, number, PAGE_SIZE, scalars=False)
 
 
-def user_list(role: str | None, organisation_id: int | None, number: int) -> Page[User]:
-    """One page of users by name, with `role` and of `organisation_id` when given, each with its organisation's
-    name: two statements."""
+def user_list(role: str | None, organisation_id: int | None, search: str, number: int) -> Page[User]:
+    """One page of users by name, with `role`, of `organisation_id` and whose name, email or organisation holds
+    `search`, when given, each with its organisation's name: two statements."""
     query = (select(User).options(joinedload(User.organisation).load_only(Organisation.id, Organisation.name))
              .order_by(User.name, User.id))
     if role:
         query = query.where(User.role == role)
     if organisation_id:
         query = query.where(User.organisation_id == organisation_id)
+    if search:
+        query = query.where(or_(contains(User.name, search), contains(User.email, search),
+                                User.organisation_id.in_(select(Organisation.id)
+                                                         .where(contains(Organisation.name, search)))))
     return page_of(query, number, PAGE_SIZE)
 
 
@@ -88,3 +106,137 @@ def outbox_list(number: int) -> Page[OutboxEmail]:
     """One page of the outbox, newest first: two statements."""
     query = select(OutboxEmail).order_by(OutboxEmail.created_at.desc(), OutboxEmail.id.desc())
     return page_of(query, number, PAGE_SIZE)
+
+
+# Audit events ------------------------------------------------------------------------------------------------
+
+AUDIT_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """The audit page's filters; None for any."""
+
+    object_type: str | None = None
+    action: str | None = None
+    actor_id: int | None = None
+    who: str = ""  # part of the name or email of who made the change
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def audit_list(filters: AuditFilters, number: int) -> Page[AuditEvent]:
+    """One page of audit events, newest first, with who made each: two statements. Each filter has an index that
+    leads with it and ends with the time (see grants/core/models.py), so a page reads only its own rows."""
+    query = select(AuditEvent).options(joinedload(AuditEvent.actor).load_only(User.id, User.name, User.role))
+    if filters.object_type:
+        query = query.where(AuditEvent.object_type == filters.object_type)
+    if filters.action:
+        query = query.where(AuditEvent.action == filters.action)
+    if filters.actor_id:
+        query = query.where(AuditEvent.actor_id == filters.actor_id)
+    if filters.who:
+        query = query.where(AuditEvent.actor_id.in_(
+            select(User.id).where(or_(contains(User.name, filters.who), contains(User.email, filters.who)))))
+    # Dates are UK days: from the start of the first to the end of the last.
+    if filters.date_from:
+        query = query.where(AuditEvent.occurred_at >= utc_bounds(filters.date_from, filters.date_from)[0])
+    if filters.date_to:
+        query = query.where(AuditEvent.occurred_at < utc_bounds(filters.date_to, filters.date_to)[1])
+    return page_of(query.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()), number, AUDIT_PAGE_SIZE)
+
+
+def record_type_name(object_type: str) -> str:
+    """A record type as people read it: the lifecycle's noun where it has one ("agreement"), else its table's name
+    ("fund_year" -> "Fund year")."""
+    lifecycle = REGISTRY.get(object_type)
+    name = lifecycle.noun if lifecycle is not None else object_type.replace("_", " ")
+    return name[:1].upper() + name[1:]
+
+
+def action_name(action: str) -> str:
+    """An audit action as history names it (grants.core.lifecycle.event_label), with its record type before it
+    where the label alone would not say ("Bid: Submitted")."""
+    label = event_label(SimpleNamespace(action=action))
+    kind, _, _ = action.partition(".")
+    prefix = record_type_name(kind)
+    return label if label.lower().startswith(prefix.lower()) else f"{prefix}: {label[:1].lower() + label[1:]}"
+
+
+def audit_choices() -> dict[str, list[tuple[str, str]]]:
+    """The filters' choices: the record types and actions that occur, each stepped through the index that leads
+    with it (a few dozen lookups, however many events). Two statements."""
+    types = distinct_values(AuditEvent.object_type)
+    actions = distinct_values(AuditEvent.action)
+    return {
+        "object_types": sorted(((t, record_type_name(t)) for t in types), key=lambda c: c[1]),
+        "actions": sorted(((a, action_name(a)) for a in actions), key=lambda c: c[1]),
+    }
+
+
+# Fields whose values name other things, and how to say them; money fields end in _pence.
+_FIELD_NAMES = {"organisation_id": "Organisation", "active": "Active", "role": "Role", "year_start": "Financial year"}
+
+
+def _field_name(name: str) -> str:
+    if name in _FIELD_NAMES:
+        return _FIELD_NAMES[name]
+    words = name.removesuffix("_pence").removesuffix("_id").replace("_", " ")
+    return words[:1].upper() + words[1:]
+
+
+def _value(name: str, value: Any, organisations: Mapping[int, str]) -> str:
+    if value is None or value == "":
+        return "none"
+    if name.endswith("_pence") and isinstance(value, int):
+        return format_money(value)
+    if name == "organisation_id" and isinstance(value, int):
+        return organisations.get(value, f"organisation {value}")
+    if name == "role":
+        return ROLE_NAMES.get(str(value), str(value))
+    if name == "year_start" and isinstance(value, int):
+        return financial_year_label(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return format_date(date.fromisoformat(value))
+        except ValueError:
+            pass
+    return str(value)
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    event: AuditEvent
+    record: str  # "Fund year 4"
+    action: str  # "Fund year: updated"
+    changes: list[str]  # "Budget: £60,000.00 to £70,000.00"
+
+
+def _is_change(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"from", "to"}
+
+
+def audit_rows(events: Sequence[AuditEvent]) -> list[AuditRow]:
+    """Audit events as the page says them: the record and action named, and any changes they carry (an admin's
+    change to a fund-year or a user, say) written out field by field. One statement, for the names of the
+    organisations the changes mention."""
+    details = [e.details if isinstance(e.details, dict) else {} for e in events]
+    org_ids = {v for d in details for name, change in d.items() if name == "organisation_id" and _is_change(change)
+               for v in (change["from"], change["to"]) if isinstance(v, int)}
+    organisations = {r.id: r.name for r in db.session.execute(
+        select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids)))} if org_ids else {}
+    rows = []
+    for event, detail in zip(events, details, strict=True):
+        changes = []
+        for name, change in detail.items():
+            if not _is_change(change):
+                continue
+            before, after = (_value(name, change[k], organisations) for k in ("from", "to"))
+            changes.append(f"{_field_name(name)}: {after}" if change["from"] is None
+                           else f"{_field_name(name)}: {before} to {after}")
+        record = record_type_name(event.object_type)
+        rows.append(AuditRow(event, f"{record} {event.object_id}" if event.object_id is not None else record,
+                             action_name(event.action), changes))
+    return rows

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from grants.admin import queries, rules
 from grants.admin.forms import (
+    AuditFilterForm,
     ConditionsForm,
     EditOrganisationForm,
     EditUserForm,
@@ -42,7 +43,8 @@ from grants.core.models import (
     User,
 )
 from grants.core.orgid import clean_org_id
-from grants.core.paging import page_number
+from grants.core.paging import ID_RANGE, page_number, query_number
+from grants.core.search import search_text
 from grants.core.views import PageAnswer, change_page
 from grants.monitoring.measures import STANDARD_SETS, delete_measure, has_answers, load_standard_set, retire_measure
 
@@ -403,21 +405,19 @@ def edit_organisation(organisation_id: int) -> PageAnswer:
 def users() -> str:
     form = UserFilterForm(formdata=request.args)
     form.role.choices = [("", "All roles"), *ROLE_NAMES.items()]
-    form.organisation.choices = [("", "All organisations")] + [
-        (str(id_), name) for id_, name in queries.organisation_names()
-    ]
-    valid_roles = {value for value, _label in form.role.choices}
-    valid_orgs = {value for value, _label in form.organisation.choices}
     # Unknown filter values are ignored rather than treated as errors: this is a read-only page.
-    if not (form.role.data and form.role.data in valid_roles):
+    if form.role.data not in ROLE_NAMES:
         form.role.data = ""
-    if not (form.organisation.data and form.organisation.data in valid_orgs):
-        form.organisation.data = ""
-    page = queries.user_list(form.role.data or None, int(form.organisation.data) if form.organisation.data else None,
-                             page_number(request.args))
-    args = {name: value for name, value in (("role", form.role.data), ("organisation", form.organisation.data))
-            if value}
-    return render_template("admin/users.html", page=page, filter_form=form, filtered=bool(args), args=args)
+    # An organisation is chosen by following a link (an organisation's users), not from a list of every one.
+    organisation_id = query_number(request.args, "organisation", ID_RANGE)
+    search = search_text(request.args)
+    form.q.data = search
+    page = queries.user_list(form.role.data or None, organisation_id, search, page_number(request.args))
+    args = {name: value for name, value in (("q", search), ("role", form.role.data),
+                                            ("organisation", organisation_id)) if value}
+    return render_template("admin/users.html", page=page, filter_form=form, filtered=bool(args), args=args,
+                           organisation_id=organisation_id,
+                           organisation=queries.organisation_name(organisation_id) if organisation_id else None)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -519,3 +519,37 @@ def outbox_message(message_id: int) -> str:
     record_event(_actor(), "outbox.viewed", message, note=f"to {message.to_address}: {message.subject}")
     db.session.commit()
     return render_template("admin/outbox_message.html", message=message)
+
+
+# Audit events --------------------------------------------------------------------------------
+
+
+AUDIT_FILTERS = ("object_type", "action", "who", "actor", "date_from", "date_to")
+
+
+@bp.route("/audit")
+@roles_required("admin")
+def audit() -> str:
+    form = AuditFilterForm(formdata=request.args)
+    choices = queries.audit_choices()
+    form.object_type.choices = [("", "All record types"), *choices["object_types"]]
+    form.action.choices = [("", "All actions"), *choices["actions"]]
+    # Unknown choices are ignored rather than treated as errors, as on the users page: this page only reads.
+    for field in (form.object_type, form.action):
+        if field.data not in {value for value, _label in field.choices}:
+            field.data = ""
+    form.validate()  # only the dates can be wrong; a wrong one is said, and not filtered by
+    filters = queries.AuditFilters(
+        object_type=form.object_type.data or None,
+        action=form.action.data or None,
+        # One person's events, from a link (their user page); or whoever's name or email holds what was typed.
+        actor_id=query_number(request.args, "actor", ID_RANGE),
+        who=search_text(request.args, "who"),
+        date_from=None if form.date_from.errors else form.date_from.data,
+        date_to=None if form.date_to.errors else form.date_to.data,
+    )
+    page = queries.audit_list(filters, page_number(request.args))
+    args = {name: values for name, values in request.args.lists() if name in AUDIT_FILTERS and any(values)}
+    # Passed as `form` too, so the layout's error summary lists a wrong date.
+    return render_template("admin/audit.html", page=page, rows=queries.audit_rows(page.items), filter_form=form,
+                           form=form, filtered=bool(args), args=args)

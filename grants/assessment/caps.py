@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from sqlalchemy import CursorResult, select, update
 
@@ -10,10 +10,17 @@ from grants.core.extensions import db
 from grants.core.models import Award, FundYear, summed
 from grants.core.money import format_money
 
+# Who reads a cap's message: the applicant asking for money, or the OPCC's staff deciding how much to give.
+Reader = Literal["applicant", "staff"]
 
-def per_bid_cap_problem(fund_year: FundYear, amount_pence: int) -> str | None:
+
+def per_bid_cap_problem(fund_year: FundYear, amount_pence: int, *, reader: Reader) -> str | None:
+    """Why `amount_pence` is more than one bid may have from the fund-year, said to `reader`; None when it is not."""
+    cap, fund = format_money(fund_year.per_bid_cap_pence), fund_year.fund.name
     if amount_pence > fund_year.per_bid_cap_pence:
-        return f"{format_money(fund_year.per_bid_cap_pence)} is the most you can ask for from the {fund_year.fund.name}"
+        if reader == "applicant":
+            return f"{cap} is the most you can ask for from the {fund}"
+        return f"{cap} is the most this bid can be awarded from the {fund}"
     return None
 
 
@@ -27,7 +34,7 @@ def awarded_to_organisation(fund_year_id: int, organisation_id: int) -> int:
     return int(total or 0)
 
 
-def per_applicant_cap_problem(fund_year: FundYear, organisation_id: int, amount_pence: int, *,
+def per_applicant_cap_problem(fund_year: FundYear, organisation_id: int, amount_pence: int, *, reader: Reader,
                               pending_pence: int = 0) -> str | None:
     """Whether `amount_pence` more would take the organisation past the most it may receive from the fund-year,
     counting its awards and `pending_pence` (increases offered to its grants and not yet accepted)."""
@@ -36,11 +43,13 @@ def per_applicant_cap_problem(fund_year: FundYear, organisation_id: int, amount_
         return None
     already = awarded_to_organisation(fund_year.id, organisation_id) + pending_pence
     if already + amount_pence > cap:
-        left = max(cap - already, 0)
-        return (
-            f"An organisation can receive at most {format_money(cap)} from the {fund_year.fund.name} "
-            f"in {fund_year.label}; {format_money(left)} is left for this organisation"
-        )
+        left = format_money(max(cap - already, 0))
+        most = f"at most {format_money(cap)} from the {fund_year.fund.name} in {fund_year.label}"
+        if reader == "applicant":
+            if already >= cap:
+                return f"Your organisation can receive {most}, and has already been awarded all of it"
+            return f"Your organisation can receive {most}, so you can ask for up to {left}"
+        return f"An organisation can receive {most}; {left} is left for this organisation"
     return None
 
 

@@ -11,6 +11,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from exports.bid_list import build_bid_list
+from grants.admin.queries import organisation_name
 from grants.agreements.queries import agreement_for_bid
 from grants.assessment.forms import (
     SCORE_FIELDS,
@@ -21,7 +23,13 @@ from grants.assessment.forms import (
     InformationRequestForm,
     RejectForm,
 )
-from grants.assessment.queries import BidFilters, filter_choices, staff_bid_list
+from grants.assessment.queries import (
+    BidFilters,
+    described_filters,
+    filter_choices,
+    iter_staff_bids,
+    staff_bid_list,
+)
 from grants.assessment.rules import (
     CRITERIA,
     MAX_SCORE,
@@ -42,6 +50,7 @@ from grants.bids.queries import bid_or_404
 from grants.core.access import STAFF_ROLES, roles_required
 from grants.core.audit import history
 from grants.core.dates import today
+from grants.core.downloads import made_by, send_workbook
 from grants.core.extensions import db
 from grants.core.lifecycle import Action
 from grants.core.models import Bid, BidSnapshot, Decision
@@ -62,7 +71,19 @@ def index() -> str:
     filters = BidFilters.from_args(request.args)
     return render_template("assessment/index.html", page=staff_bid_list(filters, page_number(request.args)),
                            filters=filters, args=filters.args(), choices=filter_choices(),
+                           organisation=organisation_name(filters.organisation_id) if filters.organisation_id else None,
                            status_options=BID.choices(VISIBLE_TO_STAFF))
+
+
+@bp.route("/bids.xlsx")
+@roles_required(*STAFF_ROLES)
+def download() -> Response:
+    """The list as filtered on the page, every match rather than one page of them."""
+    filters = BidFilters.from_args(request.args)
+    shown = described_filters(filters)
+    return send_workbook(lambda out: build_bid_list(iter_staff_bids(filters), out, filters=shown, made_by=made_by()),
+                         f"bids-{today().isoformat()}.xlsx", note="Bids",
+                         details={"filters": {name: value for name, value in shown}})
 
 
 def _staff_bid(bid_id: int) -> Bid:
@@ -86,10 +107,15 @@ def bid(bid_id: int) -> str:
 
 
 def _barred(bid: Bid, now: date) -> str | None:
-    """Why the signed-in officer or approver takes no part in this undecided bid, said where its buttons would be."""
+    """Why the signed-in officer or approver takes no part in this undecided bid, said where its buttons would be:
+    a conflict of interest, else the first reason the lifecycle refuses them a decision this bid waits for (the
+    approver who recommended or assessed it, say), the same reason its page would give."""
     if current_user.role not in ("officer", "approver") or bid.status not in BID.action("declare_conflict").sources:
         return None
-    return conflict_of_interest(current_user, bid, now)
+    decisions = [action.key for action in BID.actions if action.endpoint and action.key != "declare_conflict"
+                 and current_user.role in action.roles and bid.status in action.sources]
+    reasons = (BID.refusal(key, current_user, bid, now) for key in decisions)
+    return conflict_of_interest(current_user, bid, now) or next((reason for reason in reasons if reason), None)
 
 
 def _decide(bid: Bid, form: DecisionForm, template: str, perform: Callable[[], dict[str, str] | str],

@@ -140,7 +140,7 @@ def assessment_problems(bid: Bid, data: AssessmentInput) -> dict[str, str]:
             f"The recommended amount cannot be more than the {format_money(bid.requested_pence)} requested"
         )
     else:
-        cap = per_bid_cap_problem(bid.fund_year, data.recommended_pence)
+        cap = per_bid_cap_problem(bid.fund_year, data.recommended_pence, reader="staff")
         if cap:
             problems["recommended_pence"] = cap
     if data.conflict_of_interest is None:
@@ -260,7 +260,7 @@ def _award_problems(bid: Bid, amount_pence: int | None, reasons: str, public_sum
     elif amount_pence > bid.requested_pence:
         problems["amount_pence"] = f"The award cannot be more than the {format_money(bid.requested_pence)} requested"
     else:
-        cap = per_bid_cap_problem(bid.fund_year, amount_pence)
+        cap = per_bid_cap_problem(bid.fund_year, amount_pence, reader="staff")
         if cap:
             problems["amount_pence"] = cap
     if not reasons.strip():
@@ -296,7 +296,7 @@ def decide_award(bid: Bid, user: User, amount_pence: int | None, reasons: str, t
         remaining = budget_figures(fund_year, amount_pence).remaining_pence
         if amount_pence > remaining:
             return None, {"amount_pence": _over_budget_message(fund_year, amount_pence, remaining)}
-        applicant_problem = per_applicant_cap_problem(fund_year, bid.organisation_id, amount_pence)
+        applicant_problem = per_applicant_cap_problem(fund_year, bid.organisation_id, amount_pence, reader="staff")
         if applicant_problem:
             return None, {"amount_pence": applicant_problem}
         _record_decision(bid, user, "recommend", reasons, today, amount_pence=amount_pence,
@@ -305,7 +305,8 @@ def decide_award(bid: Bid, user: User, amount_pence: int | None, reasons: str, t
         for approver in db.session.scalars(select(User).where(User.role == "approver", User.active.is_(True))):
             queue_email(approver.email, f"{bid.reference}: award recommended for your decision",
                         f"{user.name} recommends an award of {format_money(amount_pence)} to {bid.organisation.name} "
-                        f"for {bid.title}. It is above the delegation limit, so an approver must decide it.")
+                        f"for {bid.title}. It is above the delegation limit, so an approver must decide it.",
+                        recipient=approver)
         return AwardOutcome("recommended", f"{format_money(amount_pence)} is above the delegation limit of "
                                            f"{format_money(fund_year.delegation_limit_pence)}, so the award has "
                                            "been recommended to an approver, who will decide it."), {}
@@ -314,7 +315,7 @@ def decide_award(bid: Bid, user: User, amount_pence: int | None, reasons: str, t
     if not commit_budget(fund_year, amount_pence):
         remaining = budget_figures(fund_year, amount_pence).remaining_pence
         return None, {"amount_pence": _over_budget_message(fund_year, amount_pence, remaining)}
-    applicant_problem = per_applicant_cap_problem(fund_year, bid.organisation_id, amount_pence)
+    applicant_problem = per_applicant_cap_problem(fund_year, bid.organisation_id, amount_pence, reader="staff")
     if applicant_problem:
         return None, {"amount_pence": applicant_problem}
 

@@ -83,7 +83,7 @@ def _answer(email: str, requests: list[tuple[int, datetime]], now: datetime, hou
     else:
         token = issue_reset_token(user, hours)  # records user.password_reset_requested
         send_keeping_copy(mailer, user.email, SUBJECT, reset_email_body(link_for(token), hours),
-                          reset_email_body(LINK_REMOVED, hours))
+                          reset_email_body(LINK_REMOVED, hours), recipient=user)
         return True
     record_event(None, "reset_request.dropped", object_type="reset_request", object_id=min(id_ for id_, _ in requests),
                  note=note)

@@ -16,12 +16,13 @@ from grants.core.extensions import db
 from grants.core.models import PasswordResetToken, User, utcnow
 from grants.core.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 
+# Every role lands on its own dashboard (grants.dashboards), which says what is waiting for them.
 START_PAGES = {
-    "applicant": "bids.index",
-    "officer": "assessment.index",
-    "approver": "assessment.index",
-    "finance": "finance.index",
-    "admin": "admin.index",
+    "applicant": "dashboards.index",
+    "officer": "dashboards.index",
+    "approver": "dashboards.index",
+    "finance": "dashboards.index",
+    "admin": "dashboards.index",
 }
 SIGN_IN_FAILED = "Enter a correct email address and password"
 

@@ -14,6 +14,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import BooleanField, Form, FormField, HiddenField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from grants.bids.lifecycle import FIELDS
 from grants.bids.rules import THEMES
 from grants.core.forms import GovDateField, IndexedList, MoneyField
 from grants.core.forms import text_area as _text
@@ -54,21 +55,22 @@ class BudgetLineForm(Form):
 
 class BidForm(FlaskForm):
     version = HiddenField()
-    title = StringField("Bid title", widget=GovTextInput(),
+    title = StringField(FIELDS["title"], widget=GovTextInput(),
                         validators=[Length(max=200, message="Bid title must be 200 characters or fewer")])
-    local_issue = _text("The local issue this bid answers", "What is happening, where, and how you know (for example police or council data).")
-    activities = _text("What will be done", "The activities, who will deliver them, and when.")
-    location = StringField("Where", description="The area or ward.", widget=GovTextInput(),
+    local_issue = _text(FIELDS["local_issue"], "What is happening, where, and how you know (for example police or council data).")
+    activities = _text(FIELDS["activities"], "The activities, who will deliver them, and when.")
+    location = StringField(FIELDS["location"], description="The area or ward.", widget=GovTextInput(),
                            validators=[Length(max=300, message="Where must be 300 characters or fewer")])
-    theme = RadioField("Theme", choices=list(THEMES.items()), widget=GovRadioInput(), validators=[Optional()],
-                       validate_choice=True)
-    start_date = GovDateField("Start date", optional=True, description="For example, 1 6 2026")
-    end_date = GovDateField("End date", optional=True, description="For example, 31 3 2027")
-    outputs = _text("Expected outputs", "What the work will produce: for example 40 bikes marked, 2 cameras installed.")
-    outcomes = _text("Expected outcomes", "The difference it will make, and how you will measure it.")
-    budget_lines = IndexedList(FormField(BudgetLineForm), min_entries=3, max_entries=30)
-    other_funding = _text("Other funding", "Other money for this work, where from, and whether it is confirmed. Write 'None' if there is none.", 2000)
-    other_funding_pence = MoneyField("Amount of other funding", optional=True)
+    # Checked by validate_theme, not WTForms' own "Not a valid choice".
+    theme = RadioField(FIELDS["theme"], choices=list(THEMES.items()), widget=GovRadioInput(), validators=[Optional()],
+                       validate_choice=False)
+    start_date = GovDateField(FIELDS["start_date"], optional=True, description="For example, 1 6 2026")
+    end_date = GovDateField(FIELDS["end_date"], optional=True, description="For example, 31 3 2027")
+    outputs = _text(FIELDS["outputs"], "What the work will produce: for example 40 bikes marked, 2 cameras installed.")
+    outcomes = _text(FIELDS["outcomes"], "The difference it will make, and how you will measure it.")
+    budget_lines = IndexedList(FormField(BudgetLineForm), FIELDS["budget_lines"], min_entries=3, max_entries=30)
+    other_funding = _text(FIELDS["other_funding"], "Other money for this work, where from, and whether it is confirmed. Write 'None' if there is none.", 2000)
+    other_funding_pence = MoneyField(FIELDS["other_funding_pence"], optional=True)
     declaration = BooleanField(
         "I confirm that the information in this bid is correct and that I am authorised to submit it for my organisation",
         widget=GovCheckboxInput(),
@@ -77,6 +79,10 @@ class BidForm(FlaskForm):
     add_line = SubmitField("Add another budget line", widget=GovSubmitInput())
     submit = SubmitField("Submit bid", widget=GovSubmitInput())
     documents = SubmitField("Save and add supporting documents", widget=GovSubmitInput())
+
+    def validate_theme(self, field: RadioField) -> None:
+        if field.data and field.data not in THEMES:
+            raise ValidationError("Select a theme from the list")
 
 
 class WithdrawForm(FlaskForm):

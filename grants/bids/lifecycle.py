@@ -10,6 +10,8 @@ from grants.core.lifecycle import Action, Lifecycle, State
 
 
 def _not_own_recommendation(user: Any, bid: Any, today: date) -> str | None:
+    if user is None:  # the rules' own moves
+        return None
     # Imported here: the assessment rules read this lifecycle.
     from grants.assessment.rules import latest_assessment, recommender
 
@@ -62,10 +64,30 @@ DECLARABLE = ("submitted", "in_review", "info_requested", "recommended")
 # Every part in assessing and deciding a bid: refused to whoever has a conflict of interest in it.
 IMPARTIAL = (conflict_of_interest,)
 
+# A bid's answers as the bid form labels them (grants.bids.forms reads them from here), so history says what an
+# applicant changed in the words they answered.
+FIELDS = {
+    "title": "Bid title",
+    "local_issue": "The local issue this bid answers",
+    "activities": "What will be done",
+    "location": "Where",
+    "theme": "Theme",
+    "start_date": "Start date",
+    "end_date": "End date",
+    "outputs": "Expected outputs",
+    "outcomes": "Expected outcomes",
+    "budget_lines": "Costed budget",
+    "other_funding": "Other funding",
+    "other_funding_pence": "Amount of other funding",
+    "declaration": "Declaration",
+}
+
 BID = Lifecycle(
     record="bid",
     noun="bid",
     id_arg="bid_id",
+    fields=FIELDS,
+    fields_event="bid.saved",
     states=(
         State("draft", "Draft", "grey"),
         State("submitted", "Submitted", "blue"),
@@ -112,8 +134,9 @@ BID = Lifecycle(
                endpoint="assessment.request_information", style="secondary", guards=IMPARTIAL),
         Action("reject", "Reject", ASSESSABLE, "rejected", ("officer",), endpoint="assessment.reject",
                style="warning", guards=IMPARTIAL),
+        # Rejecting a recommendation decides it as approving does: never by whoever recommended or assessed it.
         Action("reject_recommendation", "Reject", ("recommended",), "rejected", ("approver",),
-               endpoint="assessment.reject", style="warning", guards=IMPARTIAL),
+               endpoint="assessment.reject", style="warning", guards=(*IMPARTIAL, _not_own_recommendation)),
         # Stored as a ConflictDeclaration too (grants.assessment.rules.declare_conflict): from then on the
         # guards above refuse this person every part in the bid.
         Action("declare_conflict", "Declare a conflict of interest", DECLARABLE, None, ("officer", "approver"),

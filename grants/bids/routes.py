@@ -37,6 +37,7 @@ from grants.core.views import PageAnswer, change_page, refused_page
 
 bp = Blueprint("bids", __name__, url_prefix="/bids")
 
+CHANGED = "changed-elsewhere"  # the anchor of the message below (the form's hidden field is "version")
 CHANGED_ELSEWHERE = (
     "Someone else changed this bid after you opened it. Your changes have not been saved: "
     "copy anything you need, then reload the bid to see the latest version."
@@ -79,7 +80,9 @@ def _initial_data(bid: Bid) -> dict:
 
 
 def _form_values(form: BidForm) -> dict:
-    return {
+    """The answers to keep: every one that is valid. One with a problem (a cost that is not a sum of money, a date
+    that does not exist) keeps what was saved before, and is shown with its message and what was typed."""
+    values = {
         "title": (form.title.data or "").strip(),
         "local_issue": form.local_issue.data or "",
         "activities": form.activities.data or "",
@@ -93,11 +96,20 @@ def _form_values(form: BidForm) -> dict:
         "other_funding_pence": form.other_funding_pence.data or 0,
         "declaration": bool(form.declaration.data),
     }
+    return {name: value for name, value in values.items() if not form[name].errors}
 
 
-def _budget_lines(form: BidForm) -> list[BudgetLineInput]:
+def _budget_lines(form: BidForm, bid: Bid) -> list[BudgetLineInput]:
+    """The budget as typed, empty rows left out; a row with a problem keeps the line saved in its place before
+    (the rows are drawn from the saved lines in order), or is left out if it is new."""
+    saved = list(bid.budget_lines)
     lines = []
-    for entry in form.budget_lines.entries:
+    for index, entry in enumerate(form.budget_lines.entries):
+        if entry.form.errors:
+            if index < len(saved):
+                old = saved[index]
+                lines.append(BudgetLineInput(item=old.item, amount_pence=old.amount_pence, kind=old.kind))
+            continue
         item = (entry.form.item.data or "").strip()
         if item:
             lines.append(BudgetLineInput(item=item, amount_pence=entry.form.amount.data or 0,
@@ -119,30 +131,37 @@ def edit(bid_id: int) -> PageAnswer:
         if form.add_line.data:
             form.budget_lines.append_entry()
             return render_template("bids/edit.html", form=form, bid=bid)
-        if form.validate():
-            if form.version.data != str(bid.version):
-                extra_errors["version"] = CHANGED_ELSEWHERE
-                return render_template("bids/edit.html", form=form, bid=bid, extra_errors=extra_errors), 409
-            try:
-                save_bid(bid, current_user, _form_values(form), _budget_lines(form), today())
-                db.session.flush()
-                if form.submit.data:
-                    problems = submit_bid(bid, current_user, today())
-                    db.session.commit()
-                    if not problems:
-                        flash(f"Bid {bid.reference} submitted. We will email you when a decision is made.", "success")
-                        return redirect(url_for("bids.view", bid_id=bid.id))
-                    form.version.data = str(bid.version)
-                    extra_errors = show_problems(form, problems, {BUDGET: "budget-total", FUND: "fund"})
-                    return render_template("bids/edit.html", form=form, bid=bid, extra_errors=extra_errors,
-                                           saved_with_problems=True)
+        valid = form.validate()
+        if "csrf_token" in form.errors:  # not from this page: keep nothing
+            return render_template("bids/edit.html", form=form, bid=bid), 400
+        if form.version.data != str(bid.version):
+            extra_errors[CHANGED] = CHANGED_ELSEWHERE
+            return render_template("bids/edit.html", form=form, bid=bid, extra_errors=extra_errors), 409
+        try:
+            # Every valid answer is kept, whichever button was pressed and whatever else has a problem.
+            save_bid(bid, current_user, _form_values(form), _budget_lines(form, bid), today())
+            db.session.flush()
+            if not valid:
                 db.session.commit()
-            except StaleDataError:
-                db.session.rollback()
-                extra_errors["version"] = CHANGED_ELSEWHERE
-                return render_template("bids/edit.html", form=form, bid=bid, extra_errors=extra_errors), 409
-            flash("Your bid has been saved as a draft.", "success")
-            return redirect(url_for("bids.documents" if form.documents.data else "bids.edit", bid_id=bid.id))
+                form.version.data = str(bid.version)
+                return render_template("bids/edit.html", form=form, bid=bid, saved_except_problems=True)
+            if form.submit.data:
+                problems = submit_bid(bid, current_user, today())
+                db.session.commit()
+                if not problems:
+                    flash(f"Bid {bid.reference} submitted. We will email you when a decision is made.", "success")
+                    return redirect(url_for("bids.view", bid_id=bid.id))
+                form.version.data = str(bid.version)
+                extra_errors = show_problems(form, problems, {BUDGET: "budget-total", FUND: "fund"})
+                return render_template("bids/edit.html", form=form, bid=bid, extra_errors=extra_errors,
+                                       saved_with_problems=True)
+            db.session.commit()
+        except StaleDataError:
+            db.session.rollback()
+            extra_errors[CHANGED] = CHANGED_ELSEWHERE
+            return render_template("bids/edit.html", form=form, bid=bid, extra_errors=extra_errors), 409
+        flash("Your bid has been saved as a draft.", "success")
+        return redirect(url_for("bids.documents" if form.documents.data else "bids.edit", bid_id=bid.id))
     return render_template("bids/edit.html", form=form, bid=bid, extra_errors=extra_errors)
 
 

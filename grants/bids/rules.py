@@ -14,8 +14,10 @@ from grants.core import dates
 from grants.core.audit import record_event
 from grants.core.dates import format_date
 from grants.core.extensions import db
+from grants.core.lifecycle import changed_fields
 from grants.core.models import Bid, BidSnapshot, BudgetLine, FundYear, User, utcnow
 from grants.core.refusals import Refused
+from grants.notifications.rules import bid_submitted
 
 THEMES = {
     "asb": "Anti-social behaviour",
@@ -98,7 +100,9 @@ def save_bid(bid: Bid, user: User, values: dict[str, Any], lines: list[BudgetLin
         changed.append("budget_lines")
     if changed:
         bid.declared_by = user.name if bid.declaration else ""
-        BID.apply(action, user, bid, today or dates.today(), note=", ".join(changed))
+        # The note in the form's words, for history; the field names for anything that reads the details.
+        BID.apply(action, user, bid, today or dates.today(), note=changed_fields(BID, changed),
+                  details={"changed": changed})
     return changed
 
 
@@ -126,7 +130,8 @@ def submission_problems(bid: Bid, today: date) -> dict[str, str]:
     elif total <= 0:
         problems[BUDGET] = "The budget total must be more than £0.00"
     else:
-        cap = per_bid_cap_problem(fund_year, total) or per_applicant_cap_problem(fund_year, bid.organisation_id, total)
+        cap = (per_bid_cap_problem(fund_year, total, reader="applicant")
+               or per_applicant_cap_problem(fund_year, bid.organisation_id, total, reader="applicant"))
         if cap:
             problems[BUDGET] = cap
     if not bid.declaration:
@@ -161,6 +166,7 @@ def submit_bid(bid: Bid, user: User, today: date) -> dict[str, str]:
     bid.submitted_at = utcnow()
     number = (db.session.scalar(select(func.max(BidSnapshot.submission_number)).where(BidSnapshot.bid_id == bid.id)) or 0) + 1
     db.session.add(BidSnapshot(bid_id=bid.id, submission_number=number, facts=key_facts(bid)))
+    bid_submitted(bid, user, today, resubmitted=action == "resubmit")
     return {}
 
 

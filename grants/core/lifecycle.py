@@ -69,6 +69,10 @@ class Lifecycle:
     event_prefix: str = ""  # audit event names start "<prefix>."; defaults to the record
     # Works out a state from the calendar (e.g. "overdue") or None to show the stored one.
     calendar: Callable[[Any, date], str | None] | None = None
+    # The record's answers as people name them (its form's labels), and the audit event whose note lists the
+    # answers a change touched: history says what changed in these words.
+    fields: dict[str, str] = field(default_factory=dict)
+    fields_event: str = ""
 
     def __post_init__(self) -> None:
         self._states = {s.key: s for s in self.states}
@@ -196,3 +200,20 @@ def event_label(event: Any) -> str:
         if label:
             return label
     return str(event.action).replace("_", " ").replace(".", ": ").capitalize()
+
+
+def changed_fields(lifecycle: Lifecycle, names: Iterable[str]) -> str:
+    """The fields a change touched, as a note for history: "Bid title, Costed budget"."""
+    return ", ".join(lifecycle.fields.get(name, name) for name in names)
+
+
+def event_note(event: Any) -> str:
+    """An audit event's note as history shows it. Notes written before changes were recorded in people's words
+    list field names ("local_issue, budget_lines"); those are shown with the fields' labels. Audit events are
+    never edited, so this is done as they are read."""
+    note = str(event.note or "")
+    lifecycle = REGISTRY.get(event.object_type)
+    if lifecycle is None or not note or event.action != lifecycle.fields_event:
+        return note
+    names = note.split(", ")
+    return changed_fields(lifecycle, names) if all(name in lifecycle.fields for name in names) else note

@@ -13,20 +13,27 @@ from grants.core.extensions import db
 from grants.core.models import Organisation, OutboxEmail, User, utcnow
 
 
-def queue_email(to_address: str, subject: str, body: str) -> OutboxEmail:
-    """Add the message to the outbox in the caller's transaction."""
-    message = OutboxEmail(to_address=to_address, subject=subject, body=body)
+def queue_email(to_address: str, subject: str, body: str, *, recipient: User | None = None) -> OutboxEmail:
+    """Add the message to the outbox in the caller's transaction. `recipient`: the user it is written to, who
+    then reads it under Notifications too; None only for an address that is no user's."""
+    message = OutboxEmail(to_address=to_address, subject=subject, body=body,
+                          recipient_id=recipient.id if recipient is not None else None)
     db.session.add(message)
     return message
 
 
+def email_user(user: User, subject: str, body: str) -> OutboxEmail:
+    """Email one user at their address, named as the recipient."""
+    return queue_email(user.email, subject, body, recipient=user)
+
+
 def tell_organisation(organisation: Organisation, subject: str, body: str, *, also: User | None = None) -> None:
     """Email an organisation's active applicant users (and `also`, such as a bid's author, if active)."""
-    recipients = {user.email for user in organisation.users if user.active and user.role == "applicant"}
+    recipients = {user.email: user for user in organisation.users if user.active and user.role == "applicant"}
     if also is not None and also.active:
-        recipients.add(also.email)
+        recipients[also.email] = also
     for address in sorted(recipients):
-        queue_email(address, subject, body)
+        email_user(recipients[address], subject, body)
 
 
 class Mailer:
@@ -71,12 +78,14 @@ class Mailer:
         self.connect().send_message(msg)
 
 
-def send_keeping_copy(mailer: Mailer, to_address: str, subject: str, body: str, kept_body: str) -> OutboxEmail:
+def send_keeping_copy(mailer: Mailer, to_address: str, subject: str, body: str, kept_body: str, *,
+                      recipient: User | None = None) -> OutboxEmail:
     """Send a message that holds a secret (a password reset link) straight to its recipient, and keep in the
     outbox, in the caller's transaction, a copy marked sent whose body is `kept_body`: the outbox is read by
     administrators and copied into every backup, so the secret must never be stored there."""
     mailer.send(to_address, subject, body)
-    message = OutboxEmail(to_address=to_address, subject=subject, body=kept_body, sent_at=utcnow(), error="")
+    message = OutboxEmail(to_address=to_address, subject=subject, body=kept_body, sent_at=utcnow(), error="",
+                          recipient_id=recipient.id if recipient is not None else None)
     db.session.add(message)
     return message
 

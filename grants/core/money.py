@@ -37,8 +37,11 @@ def parse_money(text: str | None) -> int:
 
 
 def money_input_value(pence: int | None) -> str:
-    """Pence as an editable form value: "5000.50" (no symbol, no grouping)."""
+    """Pence as an editable form value, grouped as people read it: "3,650" for whole pounds (GOV.UK's style: no
+    ".00" unless there are pence), "3,650.50" otherwise. No "£": the box has its own prefix. parse_money reads
+    it back unchanged, as it does format_money's "£3,650.00"."""
     if pence is None:
         return ""
-    pounds, rem = divmod(pence, 100)
-    return f"{pounds}.{rem:02d}" if rem else str(pounds)
+    sign = "-" if pence < 0 else ""
+    pounds, rem = divmod(abs(pence), 100)
+    return f"{sign}{pounds:,}.{rem:02d}" if rem else f"{sign}{pounds:,}"

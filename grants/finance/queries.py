@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, distinct, func, select
+from sqlalchemy import Select, and_, func, select
 
 from grants.agreements.queries import with_grantee_and_fund
 from grants.core.extensions import db
@@ -104,16 +104,12 @@ def _overdue(*columns: Any) -> Select[Any]:
 
 def overdue_returns(today: date, shown: int = SHOWN) -> OverdueByFund:
     """Monitoring returns past their due date and not submitted, counted per fund: the first `shown` funds with any,
-    by name, with how many funds and returns there are in all. Each fund's count is a subquery run from the fund, so
-    the funds come in name order from its index rather than being sorted after grouping."""
-    late = overdue_condition(today)
-    totals = db.session.execute(
-        _overdue(func.count(distinct(FundYear.fund_id)).label("funds"), func.count(MonitoringReturn.id).label("returns"))
-        .where(late)
-    ).one()
-    per_fund = _overdue(func.count(MonitoringReturn.id)).where(late, FundYear.fund_id == Fund.id).correlate(Fund)
-    counted = select(Fund.id, Fund.name, Fund.funding_source, per_fund.scalar_subquery().label("overdue")).subquery()
+    by name, with how many funds and returns there are in all. One pass over the overdue returns, grouped by fund;
+    funds are few (set up by an administrator), so every fund's count comes back and the totals are their sums."""
+    per_fund = (_overdue(FundYear.fund_id, func.count(MonitoringReturn.id).label("overdue"))
+                .where(overdue_condition(today)).group_by(FundYear.fund_id).subquery())
     rows = db.session.execute(
-        select(counted).where(counted.c.overdue > 0).order_by(counted.c.name, counted.c.id).limit(shown))
+        select(Fund.name, Fund.funding_source, per_fund.c.overdue).join(per_fund, per_fund.c.fund_id == Fund.id)
+        .order_by(Fund.name, Fund.id)).all()
     return OverdueByFund([FundOverdue(r.name, FUNDING_SOURCES.get(r.funding_source, r.funding_source), r.overdue)
-                          for r in rows], int(totals.funds), int(totals.returns))
+                          for r in rows[:shown]], len(rows), sum(r.overdue for r in rows))

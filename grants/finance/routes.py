@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import tempfile
-
-from flask import Blueprint, current_app, render_template, request, send_file
+from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from exports.workbook import SPREADSHEET_MIME
 from grants.core import dates
 from grants.core.access import STAFF_ROLES, roles_required
-from grants.core.audit import record_event
 from grants.core.dates import financial_year_start
-from grants.core.extensions import db
+from grants.core.downloads import made_by, send_workbook
 from grants.finance.catalogue import EXPORTS, Settings, build, check_choices
 from grants.finance.forms import ExportForm
 from grants.finance.queries import overdue_returns, payments_due
@@ -61,23 +57,9 @@ def _download(name: str) -> Response | tuple[str, int]:
     if chosen is None:
         # Bad or missing choices: the page again, each problem beside its field (never a 500).
         return _page(ExportForm.from_args(spec, args, problems), 400)
-    # Built in a temporary file, not in memory, and streamed from there; the file goes when the response closes.
-    out = tempfile.TemporaryFile(suffix=".xlsx")
-    try:
-        rows = build(chosen, out, settings=Settings.from_config(current_app.config),
-                     made_by=f"{current_user.name} ({current_user.email})")
-        record_event(current_user, "export.downloaded", object_type="export",
-                     note=f"{spec.title} {chosen.period_label}", details={**chosen.audit_details(), "rows": rows})
-        db.session.commit()
-    except Exception:
-        out.close()
-        db.session.rollback()
-        raise
-    out.seek(0)
-    response = send_file(out, mimetype=SPREADSHEET_MIME, as_attachment=True, download_name=chosen.filename,
-                         max_age=0)
-    response.headers["Cache-Control"] = "no-store"  # grant and payment details: no copies in shared caches
-    return response
+    return send_workbook(
+        lambda out: build(chosen, out, settings=Settings.from_config(current_app.config), made_by=made_by()),
+        chosen.filename, note=f"{spec.title} {chosen.period_label}", details=chosen.audit_details())
 
 
 @bp.route("/exports/grants-register.xlsx")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from grants.agreements.queries import can_see_agreement
@@ -24,6 +24,7 @@ def return_or_404(return_id: int, user: User) -> MonitoringReturn:
 def return_list(user: User, status: str, today: date, number: int) -> Page[MonitoringReturn]:
     """One page of the returns `user` may see with `status` ("" for any, "overdue", or a stored status), soonest
     due first, each with its grant's title and organisation: two statements."""
+    count = select(func.count()).select_from(MonitoringReturn)
     query = (
         select(MonitoringReturn).join(MonitoringReturn.agreement)
         .options(contains_eager(MonitoringReturn.agreement).options(
@@ -32,9 +33,12 @@ def return_list(user: User, status: str, today: date, number: int) -> Page[Monit
         .order_by(MonitoringReturn.due_on, MonitoringReturn.id)
     )
     if user.role == "applicant":
-        query = query.where(GrantAgreement.organisation_id == user.organisation_id)
+        mine = GrantAgreement.organisation_id == user.organisation_id
+        query = query.where(mine)
+        count = count.join(MonitoringReturn.agreement).where(mine)
     if status == OVERDUE:
-        query = query.where(overdue_condition(today))
+        query, count = query.where(overdue_condition(today)), count.where(overdue_condition(today))
     elif status:
-        query = query.where(MonitoringReturn.status == status)
-    return page_of(query, number, PAGE_SIZE)
+        query, count = query.where(MonitoringReturn.status == status), count.where(MonitoringReturn.status == status)
+    # Staff see every return, so their count needs no agreement: each return has one (a required key).
+    return page_of(query, number, PAGE_SIZE, count=count)

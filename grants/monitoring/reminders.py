@@ -120,4 +120,4 @@ def _tell_officers(overdue: list[MonitoringReturn], today: date) -> None:
     body = (f"{len(overdue)} monitoring return{'s are' if len(overdue) != 1 else ' is'} overdue on "
             f"{format_date(today)}:\n\n" + "\n".join(lines))
     for officer in db.session.scalars(select(User).where(User.role == "officer", User.active.is_(True))):
-        queue_email(officer.email, f"Overdue monitoring returns: {len(overdue)}", body)
+        queue_email(officer.email, f"Overdue monitoring returns: {len(overdue)}", body, recipient=officer)

@@ -239,7 +239,7 @@ def _tell_officers(ret: MonitoringReturn, *, resubmitted: bool, late: bool) -> N
         queue_email(officer.email, f"{agreement.reference}: monitoring return {ret.period_label} {what}",
                     f"{agreement.organisation.name} has {what} its monitoring return for {ret.period_label} "
                     f"({agreement.bid.title}){', after its due date' if late else ''}.\n\n"
-                    "Sign in to review it: accept it or send it back for changes.")
+                    "Sign in to review it: accept it or send it back for changes.", recipient=officer)
 
 
 # --- Figures the review and the returns read --------------------------------------------------------------

@@ -120,6 +120,10 @@ def _published(filters: GrantFilters) -> Select[*tuple[Any, ...]]:
         .join(Fund, FundYear.fund_id == Fund.id)
         .outerjoin(GrantAgreement, GrantAgreement.award_id == Award.id)
     )
+    return _filtered(query, filters)
+
+
+def _filtered(query: Select[*tuple[Any, ...]], filters: GrantFilters) -> Select[*tuple[Any, ...]]:
     bounds = filters.bounds()
     if bounds:
         query = query.where(Award.approved_at >= bounds[0], Award.approved_at < bounds[1])
@@ -148,12 +152,20 @@ def _grant(r: Any) -> PublishedGrant:
 def published_page(filters: GrantFilters, number: int) -> Page[PublishedGrant]:
     """One page of published grants, newest award first: two statements."""
     query = _published(filters).order_by(Award.approved_at.desc(), Award.id.desc())
-    page = page_of(query, number, PAGE_SIZE, scalars=False)
+    page = page_of(query, number, PAGE_SIZE, scalars=False, count=_counted(filters))
     return Page([_grant(r) for r in page.items], page.number, page.size, page.total)
 
 
+def _counted(filters: GrantFilters) -> Select[int]:
+    # Every award has its bid, organisation and fund-year (required keys), so only the fund filter needs a join.
+    query = select(func.count(Award.id))
+    if filters.fund_id:
+        query = query.join(FundYear, Award.fund_year_id == FundYear.id)
+    return _filtered(query, filters)
+
+
 def count_published(filters: GrantFilters) -> int:
-    return db.session.scalar(select(func.count()).select_from(_published(filters).subquery())) or 0
+    return db.session.scalar(_counted(filters)) or 0
 
 
 

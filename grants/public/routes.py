@@ -15,7 +15,7 @@ from exports.workbook import SPREADSHEET_MIME, PeriodLike
 from grants.core.dates import FINANCIAL_MONTHS, financial_year_label, whole_year
 from grants.core.extensions import db
 from grants.core.models import Fund
-from grants.core.paging import page_number, query_number
+from grants.core.paging import ID_RANGE, page_number, query_number
 from grants.public.publication import publisher
 from grants.public.queries import (
     GrantFilters,
@@ -38,7 +38,7 @@ def _filters(args: Mapping[str, str], years: list[int]) -> GrantFilters:
     """The filters asked for; anything malformed or unknown is left out rather than refused."""
     year = query_number(args, "year", range(years[-1], years[0] + 1)) if years else None
     month = query_number(args, "month", range(1, 13)) if year is not None else None
-    return GrantFilters(year=year, month=month, fund_id=query_number(args, "fund", range(1, 2**31)))
+    return GrantFilters(year=year, month=month, fund_id=query_number(args, "fund", ID_RANGE))
 
 
 @bp.route("/grants-awarded")

@@ -22,7 +22,6 @@ from grants.public.spending_queries import (
     YEAR_RANGE,
     spending_items,
     spending_page,
-    spending_total,
     spending_years,
 )
 
@@ -53,7 +52,7 @@ def index() -> str:
     months = months_of(year)
     month_name = next((format_month(first) for first in months if first.month == month), None)
     return render_template(
-        "public/spending.html", page=found, total=spending_total(year, month), year=year, month=month,
+        "public/spending.html", page=found.page, total=found.total_pence, year=year, month=month,
         year_label=financial_year_label(year), month_name=month_name,
         year_options=[(y, financial_year_label(y)) for y in years],
         month_options=[(first.month, format_month(first)) for first in months],

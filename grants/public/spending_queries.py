@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, select
 from grants.core.dates import financial_year_start, period_bounds
 from grants.core.extensions import db
 from grants.core.models import Award, Fund, FundYear, GrantAgreement, Organisation, Payment, summed
-from grants.core.paging import STREAM_BATCH, Page, page_of
+from grants.core.paging import STREAM_BATCH, Page
 
 # Payments of strictly more than this are published (£500.00 itself is not).
 THRESHOLD_PENCE = 500_00
@@ -44,8 +44,12 @@ def _published() -> ColumnElement[bool]:
     return and_(Payment.status == "paid", Payment.amount_pence > THRESHOLD_PENCE)
 
 
-def _spending(year_start: int, month: int | None = None) -> Select[*tuple[Any, ...]]:
+def _paid_in(year_start: int, month: int | None) -> ColumnElement[bool]:
     start, end = period_bounds(year_start, month)
+    return and_(_published(), Payment.paid_on >= start, Payment.paid_on <= end)
+
+
+def _spending(year_start: int, month: int | None = None) -> Select[*tuple[Any, ...]]:
     return (
         select(
             Payment.paid_on, Organisation.name.label("payee"), Fund.name.label("fund"),
@@ -57,7 +61,7 @@ def _spending(year_start: int, month: int | None = None) -> Select[*tuple[Any, .
         .join(Organisation, Award.organisation_id == Organisation.id)
         .join(FundYear, Award.fund_year_id == FundYear.id)
         .join(Fund, FundYear.fund_id == Fund.id)
-        .where(_published(), Payment.paid_on >= start, Payment.paid_on <= end)
+        .where(_paid_in(year_start, month))
         .order_by(Payment.paid_on, Payment.id)
     )
 
@@ -67,16 +71,20 @@ def _item(row: Any) -> SpendingItem:
                         purpose=row.purpose or "", amount_pence=row.amount_pence)
 
 
-def spending_page(year_start: int, month: int | None, number: int, size: int = PAGE_SIZE) -> Page[SpendingItem]:
-    """One page of the payments over £500 paid in the year (or month), in date order: two statements."""
-    found = page_of(_spending(year_start, month), number, size, scalars=False)
-    return Page([_item(row) for row in found.items], found.number, found.size, found.total)
+@dataclass(frozen=True)
+class SpendingPage:
+    page: Page[SpendingItem]
+    total_pence: int  # of every payment in the year (or month), not just this page's
 
 
-def spending_total(year_start: int, month: int | None = None) -> int:
-    """The sum in pence of every payment over £500 paid in the year (or month): one statement."""
-    query = _spending(year_start, month).order_by(None).subquery()
-    return int(db.session.scalar(select(summed(query.c.amount_pence))) or 0)
+def spending_page(year_start: int, month: int | None, number: int, size: int = PAGE_SIZE) -> SpendingPage:
+    """One page of the payments over £500 paid in the year (or month), in date order, with how many there are
+    and their sum: two statements. The count and sum read the payments alone: every paid payment has its
+    agreement, award, organisation and fund (required keys), so the joins the rows need cannot change them."""
+    count, total = db.session.execute(
+        select(func.count(Payment.id), summed(Payment.amount_pence)).where(_paid_in(year_start, month))).one()
+    rows = db.session.execute(_spending(year_start, month).limit(size).offset((number - 1) * size)).all()
+    return SpendingPage(Page([_item(row) for row in rows], number, size, int(count)), int(total))
 
 
 def spending_items(year_start: int) -> Iterator[SpendingItem]:

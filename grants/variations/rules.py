@@ -137,7 +137,7 @@ def _hold_increase(variation: AgreementVariation, user: User) -> str | None:
         left = max(fund_year.budget_pence - fund_year.committed_pence, 0)
         return (f"The increase of {format_money(increase)} is more than the {format_money(left)} left in the "
                 f"{fund_year.fund.name} {fund_year.label} budget")
-    applicant_problem = per_applicant_cap_problem(fund_year, agreement.organisation_id, increase,
+    applicant_problem = per_applicant_cap_problem(fund_year, agreement.organisation_id, increase, reader="staff",
                                                   pending_pence=_held_for(fund_year, agreement.organisation_id,
                                                                           variation.id))
     if applicant_problem:
@@ -190,7 +190,7 @@ def refuse(variation: AgreementVariation, approver: User, note: str, today: date
     variation.decided_by_id, variation.decided_at, variation.decision_note = approver.id, utcnow(), note.strip()
     queue_email(variation.proposed_by.email, f"{variation.reference}: variation refused",
                 f"{approver.name} refused the variation you proposed ({change_in_words(variation)}):\n\n"
-                f"{note.strip()}")
+                f"{note.strip()}", recipient=variation.proposed_by)
     return {}
 
 
@@ -227,7 +227,8 @@ def decline(variation: AgreementVariation, user: User, note: str, today: date) -
     variation.committed_pence = 0
     VARIATION.apply("decline", user, variation, today, note=note.strip())
     queue_email(variation.proposed_by.email, f"{variation.reference}: variation declined",
-                f"{user.name} of {variation.agreement.organisation.name} declined the variation:\n\n{note.strip()}")
+                f"{user.name} of {variation.agreement.organisation.name} declined the variation:\n\n{note.strip()}",
+                recipient=variation.proposed_by)
     return {}
 
 
@@ -283,4 +284,4 @@ def _tell_approvers(variation: AgreementVariation, officer: User) -> None:
         queue_email(approver.email, f"{variation.reference}: variation for your decision",
                     f"{officer.name} proposes a variation to {variation.agreement.reference} for "
                     f"{variation.agreement.organisation.name}: {change_in_words(variation)}. It takes the grant above "
-                    "the delegation limit, so an approver must decide it.")
+                    "the delegation limit, so an approver must decide it.", recipient=approver)

@@ -49,6 +49,7 @@ APPLICANT = "applicant@fenland-csp.example"
 OTHER_APPLICANT = "applicant@cambridge-csp.example"
 OFFICER = "officer@opcc.example"
 APPROVER = "approver@opcc.example"
+FINANCE = "finance@opcc.example"
 ADMIN = "admin@opcc.example"
 
 
@@ -243,6 +244,12 @@ def _axe_source() -> str:
     return AXE_JS.read_text(encoding="utf-8")
 
 
+def preload_axe(context: Any) -> None:
+    """Load axe-core into every page of the context as it opens (not sent again for each page checked): for tests
+    that check many pages."""
+    context.add_init_script(script=_axe_source())
+
+
 def assert_accessible(pg: Any, where: str) -> None:
     violations = axe_violations(pg)
     assert not violations, f"axe-core found accessibility problems on {where} ({pg.url}):\n{format_violations(violations)}"
@@ -251,6 +258,30 @@ def assert_accessible(pg: Any, where: str) -> None:
 def fits(pg: Any) -> bool:
     """No sideways scrolling: the page is no wider than the window."""
     return bool(pg.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth"))
+
+
+def too_wide(pg: Any) -> list[str]:
+    """What sticks out past the right edge of the window (the innermost elements, up to five), to say why a page
+    does not fit: "table.govuk-table 767px"."""
+    return list(pg.evaluate("""() => {
+        const limit = window.innerWidth, found = [];
+        for (const el of document.body.querySelectorAll("*")) {
+            const box = el.getBoundingClientRect();
+            if (box.width === 0 || box.right <= limit + 0.5) continue;
+            // A part of something that scrolls inside its own box does not widen the page.
+            let inside = false;
+            for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
+                const overflow = getComputedStyle(up).overflowX;
+                if (overflow === "auto" || overflow === "scroll" || overflow === "hidden") { inside = true; break; }
+            }
+            if (inside) continue;
+            if ([...el.children].some(child => child.getBoundingClientRect().right > limit + 0.5)) continue;
+            const name = el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
+                [...el.classList].slice(0, 2).map(c => "." + c).join("");
+            found.push(`${name} ${Math.round(box.right)}px`);
+        }
+        return found.slice(0, 5);
+    }"""))
 
 
 def error_summary(pg: Any) -> list[str]:

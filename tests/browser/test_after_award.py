@@ -69,7 +69,7 @@ def test_a_variation_proposed_and_accepted_online(page: Any, shot: Any, live_ser
     page.goto(f"/agreements/{agreement_id}")
     page.get_by_role("link", name="Propose a variation").click()
     page.wait_for_url(re.compile(rf"/agreements/{agreement_id}/variations/new$"))
-    expect(page.locator("#amount_pence")).to_have_value("2000")
+    expect(page.locator("#amount_pence")).to_have_value("2,000")
     # Nothing changed and no reasons: both said beside their fields.
     page.get_by_role("button", name="Propose variation").click()
     assert error_summary(page) == ["Give the reasons for the variation"]

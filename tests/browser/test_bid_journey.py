@@ -50,9 +50,11 @@ def test_applicant_submits_a_bid_and_an_officer_finds_it(page, shot, live_server
     assert_accessible(page, "the sign-in page with errors")
     shot(page, "02-sign-in-errors")
 
-    # The applicant's list of bids.
+    # The applicant lands on their dashboard, and opens their list of bids from the menu.
     sign_in(page, APPLICANT)
-    assert re.search(r"/bids/$", page.url)
+    assert re.search(r"/dashboard/$", page.url)
+    page.get_by_role("link", name="Your bids", exact=True).click()
+    page.wait_for_url(re.compile(r"/bids/$"))
     assert page.get_by_role("heading", level=1).inner_text() == "Bids from Fenland CSP"
     assert_accessible(page, "the applicant's list of bids")
     shot(page, "03-applicant-bids")
@@ -111,7 +113,7 @@ def test_applicant_submits_a_bid_and_an_officer_finds_it(page, shot, live_server
     page.wait_for_url(re.compile(rf"/bids/{bid_id}$"))
     banner = page.locator(".govuk-notification-banner")
     assert re.search(r"Bid \S+ submitted\. We will email you when a decision is made\.", banner.inner_text())
-    assert page.locator(".govuk-tag").first.inner_text() == "Submitted"
+    assert page.locator("main .govuk-tag").first.inner_text() == "Submitted"
     assert page.locator("[data-testid=requested-total]").inner_text() == "£5,000.00"
     assert_accessible(page, "the submitted bid")
     shot(page, "07-bid-view")
@@ -126,19 +128,21 @@ def test_applicant_submits_a_bid_and_an_officer_finds_it(page, shot, live_server
     assert page.locator("[data-testid=signed-in-as]").count() == 0
     assert_accessible(page, "the sign-in page after signing out")
 
-    # The officer finds the bid by filtering on the organisation, and opens it.
+    # The officer finds the bid by searching for the organisation, and opens it.
     sign_in(page, OFFICER)
-    assert re.search(r"/assess/$", page.url)
+    assert re.search(r"/dashboard/$", page.url)
+    page.get_by_role("link", name="Bids", exact=True).click()
+    page.wait_for_url(re.compile(r"/assess/$"))
     assert_accessible(page, "the officer's list of bids")
     shot(page, "08-officer-bids")
-    page.get_by_label("Organisation").select_option(label="Fenland CSP")
+    page.get_by_label("Search by reference, title or organisation").fill("fenland")
     page.get_by_role("button", name="Filter").click()
-    page.wait_for_url(re.compile(r"organisation=\d+"))
-    assert page.get_by_label("Organisation").evaluate("el => el.selectedOptions[0].text") == "Fenland CSP"
+    page.wait_for_url(re.compile(r"q=fenland"))
+    assert page.get_by_label("Search by reference, title or organisation").input_value() == "fenland"
     rows = page.locator("[data-testid=bid-list] tbody tr")
     organisations = {text.strip() for text in rows.locator("td:nth-child(2)").all_inner_texts()}
     assert organisations == {"Fenland CSP"}
-    assert_accessible(page, "the officer's list filtered by organisation")
+    assert_accessible(page, "the officer's list searched by organisation")
     shot(page, "09-officer-bids-filtered")
     page.get_by_role("link", name=title).click()
     page.wait_for_url(re.compile(rf"/assess/bids/{bid_id}$"))

@@ -145,16 +145,16 @@ def test_award_agreement_monitoring_and_payment(page, shot, live_server, tmp_pat
     page.get_by_role("button", name="Save draft agreement").click()
     page.wait_for_url(re.compile(r"/agreements/\d+$"))
     agreement_url = page.url
-    assert page.locator(".govuk-tag").first.inner_text() == "Draft"
+    assert page.locator("main .govuk-tag").first.inner_text() == "Draft"
     page.get_by_role("button", name="Issue to Fenland CSP").click()
-    expect(page.locator(".govuk-tag").first).to_have_text("Issued for acceptance")
+    expect(page.locator("main .govuk-tag").first).to_have_text("Issued for acceptance")
     assert_accessible(page, "an issued agreement")
     shot(page, "18-agreement-issued")
     sign_out(page)
 
     # The grantee reads and accepts it.
     sign_in(page, APPLICANT)
-    page.get_by_role("link", name="Agreements").click()
+    page.get_by_role("link", name="Agreements", exact=True).click()
     page.get_by_role("link", name=small).click()
     page.get_by_role("link", name="Read and accept the agreement").click()
     assert_accessible(page, "the accept-agreement page")
@@ -177,7 +177,7 @@ def test_award_agreement_monitoring_and_payment(page, shot, live_server, tmp_pat
     sign_in(page, OFFICER)
     page.goto(agreement_url)
     page.get_by_role("button", name="Start the grant and schedule monitoring").click()
-    expect(page.locator(".govuk-tag").first).to_have_text("Active")
+    expect(page.locator("main .govuk-tag").first).to_have_text("Active")
     assert page.locator("[data-testid=returns] tbody tr").count() >= 1
     assert_accessible(page, "an active agreement")
     shot(page, "21-agreement-active")

@@ -48,7 +48,7 @@ def test_bid_journey_without_javascript(nojs_page, shot) -> None:  # type: ignor
 
     page.get_by_role("button", name="Submit bid").click()
     page.wait_for_url(re.compile(rf"/bids/{bid_id}$"))
-    assert page.locator(".govuk-tag").first.inner_text() == "Submitted"
+    assert page.locator("main .govuk-tag").first.inner_text() == "Submitted"
     assert page.locator("[data-testid=requested-total]").inner_text() == "£1,600.00"
     items = page.locator(".govuk-table").first.locator("tbody td:first-child").all_inner_texts()
     assert items[:4] == ["Fly-tipping signs", "Camera rental", "Installation", "Leaflets"]
@@ -83,7 +83,7 @@ def test_issuing_and_accepting_an_agreement_without_javascript(nojs_page, live_s
     sign_in(page, OFFICER)
     page.goto(f"/agreements/{agreement_id}")
     page.get_by_role("button", name="Issue to Fenland CSP").click()
-    expect(page.locator(".govuk-tag").first).to_have_text("Issued for acceptance")
+    expect(page.locator("main .govuk-tag").first).to_have_text("Issued for acceptance")
     page.get_by_role("button", name="Sign out").click()
 
     sign_in(page, APPLICANT)
