@@ -15,7 +15,7 @@ from grants.bids.lifecycle import BID, VISIBLE_TO_STAFF
 from grants.core.dates import financial_year_label
 from grants.core.extensions import db
 from grants.core.lifecycle import State
-from grants.core.models import Bid, BudgetLine, Fund, FundYear, Organisation, summed
+from grants.core.models import Bid, BudgetLine, Fund, FundYear, Organisation, bid_reference, summed
 from grants.core.paging import ID_RANGE, STREAM_BATCH, Page, query_number
 from grants.core.search import contains, search_text
 
@@ -64,7 +64,7 @@ class ListedBid:
 
     @property
     def reference(self) -> str:
-        return f"BID-{self.id:05d}"
+        return bid_reference(self.id)
 
     @property
     def state(self) -> State:
@@ -73,7 +73,7 @@ class ListedBid:
 
 def _filtered(query: Select[Any], filters: BidFilters) -> Select[Any]:
     # Only bids that were submitted: drafts are the applicant's own (a bid is a draft only until it is first
-    # submitted, tests/test_lifecycles.py checks nothing returns to draft), and one withdrawn before it was ever
+    # submitted: tests/test_bid_list.py checks nothing returns a bid to draft), and one withdrawn before it was ever
     # submitted never reached the OPCC. Said this way the newest-first index alone finds a page's bids.
     query = query.where(Bid.submitted_at.is_not(None))
     if filters.fund_year_id:

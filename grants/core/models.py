@@ -39,6 +39,24 @@ def utcnow() -> datetime:
 Money = BigInteger().with_variant(Integer(), "sqlite")
 
 
+def bid_reference(bid_id: int) -> str:
+    """A record's reference as people quote it; the models' `reference` properties and every list and export
+    that has only the id use these."""
+    return f"BID-{bid_id:05d}"
+
+
+def agreement_reference(agreement_id: int | None) -> str | None:
+    return None if agreement_id is None else f"GA-{agreement_id:05d}"
+
+
+def payment_reference(payment_id: int) -> str:
+    return f"PAY-{payment_id:05d}"
+
+
+def repayment_reference(repayment_id: int) -> str:
+    return f"REP-{repayment_id:05d}"
+
+
 def summed(expression: Any) -> ColumnElement[int]:
     """SUM(expression), 0 when there are no rows, as a 64-bit integer: PostgreSQL sums bigint columns as
     numeric, which would otherwise reach Python as Decimal."""
@@ -299,7 +317,7 @@ class Bid(Model):
 
     @property
     def reference(self) -> str:
-        return f"BID-{self.id:05d}"
+        return bid_reference(self.id)
 
     @property
     def requested_pence(self) -> int:
@@ -622,7 +640,7 @@ class Repayment(Model):
 
     @property
     def reference(self) -> str:
-        return f"REP-{self.id:05d}"
+        return repayment_reference(self.id)
 
 
 class RepaymentReceipt(Model):
@@ -687,7 +705,7 @@ class Payment(Model):
 
     @property
     def reference(self) -> str:
-        return f"PAY-{self.id:05d}"
+        return payment_reference(self.id)
 
 
 class MonitoringReturn(Model):

@@ -42,6 +42,7 @@ from grants.core.models import (
     Repayment,
     ThrottleCounter,
     User,
+    bid_reference,
     summed,
     utcnow,
 )
@@ -125,7 +126,7 @@ def _bid_rows(*where: Any, oldest_first: bool = False) -> list[Row]:
         select(Bid.id, Bid.title, Organisation.name.label("organisation"))
         .join(Organisation, Bid.organisation_id == Organisation.id)
         .where(*where).order_by(*order).limit(SHOWN))
-    return [Row(f"BID-{r.id:05d} {r.title or 'Untitled bid'}", "", {"bid_id": r.id}, r.organisation) for r in rows]
+    return [Row(f"{bid_reference(r.id)} {r.title or 'Untitled bid'}", "", {"bid_id": r.id}, r.organisation) for r in rows]
 
 
 def _with_endpoint(rows: list[Row], endpoint: str) -> list[Row]:

@@ -45,6 +45,8 @@ from grants.core.models import (
     Repayment,
     RepaymentReceipt,
     ReturnSpend,
+    agreement_reference,
+    bid_reference,
     summed,
 )
 from grants.finance.reports import sum_if
@@ -223,7 +225,7 @@ def government_return(funding_source: str, period: Period, *, today: date | None
         latest = sent[-1] if sent else None
         spent = spend.get(g.id, {"capital": 0, "revenue": 0, "to_end": 0})
         rows.append(GovernmentReturnRow(
-            bid_reference=f"BID-{g.bid_id:05d}", agreement_reference=f"GA-{g.id:05d}" if g.id else None,
+            bid_reference=bid_reference(g.bid_id), agreement_reference=agreement_reference(g.id),
             recipient=g.org_name,
             fund=g.fund_name, purpose=g.title, award_date=london_date(g.approved_at), agreement_start=g.start_date,
             agreement_end=g.end_date, agreement_status=AGREEMENT.name(g.status) or "No agreement yet",

@@ -20,9 +20,10 @@ from grants.core.models import (
     MonitoringReturn,
     Organisation,
     Payment,
+    agreement_reference,
+    payment_reference,
     summed,
 )
-from grants.finance.reports import agreement_reference, payment_reference
 from grants.monitoring.rules import overdue_condition
 
 # Rows each list shows; the rest are counted ("and N more").

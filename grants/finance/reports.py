@@ -37,6 +37,10 @@ from grants.core.models import (
     Payment,
     Repayment,
     RepaymentReceipt,
+    agreement_reference,
+    bid_reference,
+    payment_reference,
+    repayment_reference,
     summed,
 )
 from grants.core.paging import STREAM_BATCH
@@ -45,23 +49,6 @@ from grants.monitoring.rules import overdue_condition
 from grants.payments.lifecycle import PAYMENT
 from grants.repayments.lifecycle import REPAYMENT
 from grants.repayments.queries import sums_by_agreement
-
-
-def agreement_reference(agreement_id: int | None) -> str | None:
-    # Same form as GrantAgreement.reference, without loading the object.
-    return None if agreement_id is None else f"GA-{agreement_id:05d}"
-
-
-def bid_reference(bid_id: int) -> str:
-    return f"BID-{bid_id:05d}"
-
-
-def payment_reference(payment_id: int) -> str:
-    return f"PAY-{payment_id:05d}"
-
-
-def repayment_reference(repayment_id: int) -> str:
-    return f"REP-{repayment_id:05d}"
 
 
 def sum_if(condition: ColumnElement[bool], value: ColumnElement[int] | InstrumentedAttribute[int] | int) -> ColumnElement[int]:

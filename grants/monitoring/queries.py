@@ -24,6 +24,7 @@ def return_or_404(return_id: int, user: User) -> MonitoringReturn:
 def return_list(user: User, status: str, today: date, number: int) -> Page[MonitoringReturn]:
     """One page of the returns `user` may see with `status` ("" for any, "overdue", or a stored status), soonest
     due first, each with its grant's title and organisation: two statements."""
+    # Staff see every return, so their count needs no agreement: each return has one (a required key).
     count = select(func.count()).select_from(MonitoringReturn)
     query = (
         select(MonitoringReturn).join(MonitoringReturn.agreement)
@@ -40,5 +41,4 @@ def return_list(user: User, status: str, today: date, number: int) -> Page[Monit
         query, count = query.where(overdue_condition(today)), count.where(overdue_condition(today))
     elif status:
         query, count = query.where(MonitoringReturn.status == status), count.where(MonitoringReturn.status == status)
-    # Staff see every return, so their count needs no agreement: each return has one (a required key).
     return page_of(query, number, PAGE_SIZE, count=count)

@@ -18,7 +18,18 @@ from sqlalchemy import Select, func, select
 from grants.agreements.lifecycle import AGREEMENT
 from grants.core.dates import financial_year_start, london_date, period_bounds, utc_bounds
 from grants.core.extensions import db
-from grants.core.models import Award, Bid, Fund, FundYear, GrantAgreement, Organisation, Payment, Repayment, summed
+from grants.core.models import (
+    Award,
+    Bid,
+    Fund,
+    FundYear,
+    GrantAgreement,
+    Organisation,
+    Payment,
+    Repayment,
+    bid_reference,
+    summed,
+)
 from grants.core.paging import STREAM_BATCH, Page, page_of
 from grants.repayments.queries import expected_pence
 
@@ -57,7 +68,7 @@ class PublishedGrant:
 
     @property
     def reference(self) -> str:
-        return f"BID-{self.bid_id:05d}"
+        return bid_reference(self.bid_id)
 
     @property
     def award_date(self) -> date:
