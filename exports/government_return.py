@@ -22,7 +22,7 @@ from exports.workbook import (
 )
 
 if TYPE_CHECKING:
-    from grants.finance.government import GovernmentReturn, MeasureColumn
+    from grants.finance.government import GovernmentReturn, MeasureColumn, StreamedReturn
 
 _FIRST = [
     Column("Bid reference", lambda r: r.bid_reference, width=14),
@@ -94,7 +94,7 @@ def _measure_column(m: MeasureColumn) -> Column:
                   total=m.unit in ("count", "money"))
 
 
-def columns_for(data: GovernmentReturn) -> Sequence[Column]:
+def columns_for(data: GovernmentReturn | StreamedReturn) -> Sequence[Column]:
     measures = [_measure_column(m) for m in data.measures]
     money = _MONEY_HOME_OFFICE if data.source == "home_office" else _MONEY_MOJ
     return [*_FIRST, *money, *measures]
@@ -120,7 +120,7 @@ NOTES = (
 )
 
 
-def build_government_return(data: GovernmentReturn, target: Target, *, source_name: str, period: PeriodLike,
+def build_government_return(data: GovernmentReturn | StreamedReturn, target: Target, *, source_name: str, period: PeriodLike,
                             made_by: str, made_at: datetime | None = None) -> int:
     """Write the return for one department (`source_name`, e.g. "Ministry of Justice") and period."""
     info = ExportInfo(

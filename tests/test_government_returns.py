@@ -29,6 +29,7 @@ from grants.core.models import (
     User,
 )
 from grants.demo import seed_demo
+from grants.finance import government
 from grants.finance.government import GOVERNMENT_SOURCES, GovernmentReturnRow, government_return
 from grants.monitoring.lifecycle import RETURN
 from grants.monitoring.measures import combine
@@ -183,3 +184,15 @@ def test_the_workbook_shows_every_figure_of_the_rows(demo: None, source: str, na
         if column.total:
             assert totals[index] == pounds(sum(column.get(r) or 0 for r in data.rows)) if column.kind == "money" \
                 else totals[index] == sum(column.get(r) or 0 for r in data.rows), column.title
+
+
+def test_the_streamed_return_is_the_same_read_a_grant_at_a_time(demo: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The workbook reads the rows in batches; with batches of one grant every figure and total must still agree.
+    returns = [(source, period_named(YEAR, name)) for source, names in GOVERNMENT_SOURCES.items() for name in names]
+    whole = {(source, period): government_return(source, period, today=TODAY) for source, period in returns if period}
+    assert max(len(r.rows) for r in whole.values()) >= 2, "some return has more than one grant, so several batches"
+    monkeypatch.setattr(government, "BATCH", 1)
+    for (source, period), expected in whole.items():
+        streamed = government.streamed_return(source, period, today=TODAY)
+        assert list(streamed.rows) == expected.rows, (source, period.name)
+        assert list(streamed.category_totals) == expected.category_totals, (source, period.name)

@@ -17,7 +17,7 @@ from exports.payments import build_payments
 from grants.core.dates import Period, financial_year_label, period_named, whole_year
 from grants.core.models import FUNDING_SOURCES
 from grants.finance import reports
-from grants.finance.government import GOVERNMENT_SOURCES, government_return
+from grants.finance.government import GOVERNMENT_SOURCES, streamed_return
 
 PERIOD_NAMES = {
     "FY": "Whole financial year",
@@ -153,7 +153,7 @@ def build(request: ExportRequest, target: str | IO[bytes], *, settings: Settings
             reports.grants_register(period.year_start, settings.grant_id_prefix), target,
             period=period, made_by=made_by, made_at=made_at),
         "government-return": lambda: build_government_return(
-            government_return(request.source or "", period), target,
+            streamed_return(request.source or "", period), target,
             source_name=FUNDING_SOURCES[request.source or ""], period=period, made_by=made_by, made_at=made_at),
         "payments": lambda: build_payments(
             reports.payments(period), target, period=period, made_by=made_by, made_at=made_at,

@@ -11,14 +11,16 @@ their payment date and the profile by due date, both up to the period's end; rep
 for, received (by date received) and written off; so a past period's figures stay the same when the return is
 made again unless that period's own records change.
 
-A fixed number of queries is run whatever the number of grants.
+The rows are read in batches as a workbook writes them, so memory stays flat whatever the number of grants.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.sql import Subquery
@@ -128,7 +130,31 @@ class GovernmentReturn:
     category_totals: list[CategoryTotal] = field(default_factory=list)
 
 
+@dataclass
+class StreamedReturn:
+    """A return whose rows are read from the database in batches as they are written out; its category totals
+    are added up on the way, so they can be read once every row has been (the workbook's second sheet)."""
+
+    source: str
+    period: Period
+    measures: list[MeasureColumn]
+    rows: Iterator[GovernmentReturnRow]
+    category_totals: Iterable[CategoryTotal]
+
+
 def government_return(funding_source: str, period: Period, *, today: date | None = None) -> GovernmentReturn:
+    """The whole return in memory: for pages and checks. The workbook streams it (streamed_return)."""
+    streamed = streamed_return(funding_source, period, today=today)
+    rows = list(streamed.rows)
+    return GovernmentReturn(funding_source, period, streamed.measures, rows, list(streamed.category_totals))
+
+
+BATCH = 500  # grants whose returns, answers and spend are read together
+
+
+def streamed_return(funding_source: str, period: Period, *, today: date | None = None) -> StreamedReturn:
+    """The return for `funding_source` and `period`, its rows read as they are used: memory stays flat however
+    many grants there are. Three statements for every BATCH grants, and three more."""
     today = today or dates.today()
     first, after = utc_bounds(period.start, period.end)
     year_start, year_end = financial_year_bounds(period.year_start)
@@ -163,7 +189,7 @@ def government_return(funding_source: str, period: Period, *, today: date | None
         or_(GrantAgreement.id.is_(None), GrantAgreement.status.not_in(IN_FORCE)),
         Award.approved_at >= first, Award.approved_at < after,
     )
-    grants = db.session.execute(
+    grants = (
         select(
             GrantAgreement.id, Award.bid_id, GrantAgreement.status, GrantAgreement.start_date,
             GrantAgreement.end_date, Award.amount_pence, repayments.c.outstanding, repayments.c.repaid,
@@ -181,68 +207,82 @@ def government_return(funding_source: str, period: Period, *, today: date | None
         .outerjoin(repayments, repayments.c.agreement_id == GrantAgreement.id)
         .where(or_(live, awarded_not_accepted))
         .order_by(Organisation.name, Award.approved_at, Award.id)
-    ).all()
-
+    )
     of_live_grant = MonitoringReturn.agreement_id.in_(
         select(GrantAgreement.id).join(Award, GrantAgreement.award_id == Award.id)
         .join(FundYear, Award.fund_year_id == FundYear.id).join(Fund, FundYear.fund_id == Fund.id).where(live))
-
     in_period = (MonitoringReturn.period_start >= period.start, MonitoringReturn.period_start <= period.end)
     counted = MonitoringReturn.status.in_(COUNTED)
-    returns: dict[int, list[MonitoringReturn]] = defaultdict(list)
-    for ret in db.session.scalars(select(MonitoringReturn).where(of_live_grant, *in_period)
-                                  .order_by(MonitoringReturn.period_start)):
-        returns[ret.agreement_id].append(ret)
+    # The columns come first, so the measures answered by any grant are found before its rows are read.
+    answered = set(db.session.scalars(
+        select(MeasureValue.measure_id).join(MonitoringReturn, MeasureValue.return_id == MonitoringReturn.id)
+        .where(of_live_grant, *in_period, counted).distinct()))
+    measures = _measure_columns(funding_source, answered)
+    totals = _Totals(measures)
 
-    values: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for agreement_id, measure_id, value in db.session.execute(
-        select(MonitoringReturn.agreement_id, MeasureValue.measure_id, MeasureValue.value)
-        .join(MonitoringReturn, MeasureValue.return_id == MonitoringReturn.id)
-        .where(of_live_grant, *in_period, counted)
-        .order_by(MonitoringReturn.period_start)
-    ):
-        values[(agreement_id, measure_id)].append(value)
+    def rows() -> Iterator[GovernmentReturnRow]:
+        result = db.session.execute(grants.execution_options(yield_per=BATCH))
+        for batch in result.partitions():
+            ids = [g.id for g in batch if g.id is not None]
+            mine = MonitoringReturn.agreement_id.in_(ids or [0])
+            loaded = db.session.scalars(select(MonitoringReturn).where(mine, of_live_grant, *in_period)
+                                        .order_by(MonitoringReturn.period_start)).all()
+            returns: dict[int, list[MonitoringReturn]] = defaultdict(list)
+            for ret in loaded:
+                returns[ret.agreement_id].append(ret)
+            values: dict[tuple[int, int], list[int]] = defaultdict(list)
+            for agreement_id, measure_id, value in db.session.execute(
+                select(MonitoringReturn.agreement_id, MeasureValue.measure_id, MeasureValue.value)
+                .join(MonitoringReturn, MeasureValue.return_id == MonitoringReturn.id)
+                .where(mine, of_live_grant, *in_period, counted)
+                .order_by(MonitoringReturn.period_start)
+            ):
+                values[(agreement_id, measure_id)].append(value)
+            spend: dict[int, dict[str, int]] = defaultdict(lambda: {"capital": 0, "revenue": 0, "to_end": 0})
+            for agreement_id, kind, in_p, to_end in db.session.execute(
+                select(MonitoringReturn.agreement_id, BudgetLine.kind,
+                       sum_if(MonitoringReturn.period_start >= period.start, ReturnSpend.spent_pence),
+                       summed(ReturnSpend.spent_pence))
+                .join(MonitoringReturn, ReturnSpend.return_id == MonitoringReturn.id)
+                .join(BudgetLine, ReturnSpend.budget_line_id == BudgetLine.id)
+                .where(mine, of_live_grant, MonitoringReturn.period_start <= period.end, counted)
+                .group_by(MonitoringReturn.agreement_id, BudgetLine.kind)
+            ):
+                spend[agreement_id][kind] += int(in_p or 0)
+                spend[agreement_id]["to_end"] += int(to_end or 0)
+            for g in batch:
+                row = _row(g, returns.get(g.id, []), values, spend.get(g.id), measures, today)
+                totals.add(row)
+                yield row
+            for ret in loaded:  # done with: the session keeps no batch's returns once it is written
+                db.session.expunge(ret)
 
-    spend: dict[int, dict[str, int]] = defaultdict(lambda: {"capital": 0, "revenue": 0, "to_end": 0})
-    for agreement_id, kind, in_p, to_end in db.session.execute(
-        select(MonitoringReturn.agreement_id, BudgetLine.kind,
-               sum_if(MonitoringReturn.period_start >= period.start, ReturnSpend.spent_pence),
-               summed(ReturnSpend.spent_pence))
-        .join(MonitoringReturn, ReturnSpend.return_id == MonitoringReturn.id)
-        .join(BudgetLine, ReturnSpend.budget_line_id == BudgetLine.id)
-        .where(of_live_grant, MonitoringReturn.period_start <= period.end, counted)
-        .group_by(MonitoringReturn.agreement_id, BudgetLine.kind)
-    ):
-        spend[agreement_id][kind] += int(in_p or 0)
-        spend[agreement_id]["to_end"] += int(to_end or 0)
+    return StreamedReturn(funding_source, period, measures, rows(), totals)
 
-    measures = _measure_columns(funding_source, {measure_id for _a, measure_id in values})
-    units = {m.measure_id: m.unit for m in measures}
-    rows = []
-    for g in grants:
-        own = returns.get(g.id, [])
-        sent = [r for r in own if r.status in COUNTED]
-        latest = sent[-1] if sent else None
-        spent = spend.get(g.id, {"capital": 0, "revenue": 0, "to_end": 0})
-        rows.append(GovernmentReturnRow(
-            bid_reference=bid_reference(g.bid_id), agreement_reference=agreement_reference(g.id),
-            recipient=g.org_name,
-            fund=g.fund_name, purpose=g.title, award_date=london_date(g.approved_at), agreement_start=g.start_date,
-            agreement_end=g.end_date, agreement_status=AGREEMENT.name(g.status) or "No agreement yet",
-            awarded_pence=g.amount_pence,
-            returns="; ".join(f"{r.period_label}: {RETURN.shown(r, today).name}" for r in own),
-            grantee_rag=RAG_RATINGS.get(latest.rag or "", "") if latest else "",
-            officer_rag=RAG_RATINGS.get(latest.officer_rag or "", "") if latest else "",
-            measures={m_id: combine(unit, values.get((g.id, m_id), [])) for m_id, unit in units.items()},
-            spend_pence=spent["capital"] + spent["revenue"], capital_spend_pence=spent["capital"],
-            revenue_spend_pence=spent["revenue"], spend_to_period_end_pence=spent["to_end"],
-            paid_in_period_pence=int(g.paid_in or 0), paid_to_period_end_pence=int(g.paid_to or 0),
-            profile_pence=int(g.profile or 0), profile_to_period_end_pence=int(g.profile_to or 0),
-            year_profile_pence=int(g.year_profile or 0),
-            forecast_to_year_end_pence=spent["to_end"] + int(g.profile_after or 0),
-            repayment_outstanding_pence=int(g.outstanding or 0), repaid_to_period_end_pence=int(g.repaid or 0),
-        ))
-    return GovernmentReturn(funding_source, period, measures, rows, _category_totals(measures, rows))
+
+def _row(g: Any, own: list[MonitoringReturn], values: dict[tuple[int, int], list[int]],
+         spent: dict[str, int] | None, measures: list[MeasureColumn], today: date) -> GovernmentReturnRow:
+    sent = [r for r in own if r.status in COUNTED]
+    latest = sent[-1] if sent else None
+    spent = spent or {"capital": 0, "revenue": 0, "to_end": 0}
+    return GovernmentReturnRow(
+        bid_reference=bid_reference(g.bid_id), agreement_reference=agreement_reference(g.id),
+        recipient=g.org_name,
+        fund=g.fund_name, purpose=g.title, award_date=london_date(g.approved_at), agreement_start=g.start_date,
+        agreement_end=g.end_date, agreement_status=AGREEMENT.name(g.status) or "No agreement yet",
+        awarded_pence=g.amount_pence,
+        returns="; ".join(f"{r.period_label}: {RETURN.shown(r, today).name}" for r in own),
+        grantee_rag=RAG_RATINGS.get(latest.rag or "", "") if latest else "",
+        officer_rag=RAG_RATINGS.get(latest.officer_rag or "", "") if latest else "",
+        measures={m.measure_id: combine(m.unit, values.get((g.id, m.measure_id), [])) for m in measures},
+        spend_pence=spent["capital"] + spent["revenue"], capital_spend_pence=spent["capital"],
+        revenue_spend_pence=spent["revenue"], spend_to_period_end_pence=spent["to_end"],
+        paid_in_period_pence=int(g.paid_in or 0), paid_to_period_end_pence=int(g.paid_to or 0),
+        profile_pence=int(g.profile or 0), profile_to_period_end_pence=int(g.profile_to or 0),
+        year_profile_pence=int(g.year_profile or 0),
+        forecast_to_year_end_pence=spent["to_end"] + int(g.profile_after or 0),
+        repayment_outstanding_pence=int(g.outstanding or 0), repaid_to_period_end_pence=int(g.repaid or 0),
+    )
 
 
 def _repayments_at(period: Period, after: datetime) -> Subquery:
@@ -287,19 +327,23 @@ def _measure_columns(funding_source: str, answered: set[int]) -> list[MeasureCol
             for m, fund in found]
 
 
-def _category_totals(measures: list[MeasureColumn], rows: list[GovernmentReturnRow]) -> list[CategoryTotal]:
-    """Each measure across every grant: counts and money summed, a percentage averaged over the grants that
-    answered it, a yes/no counted as the grants answering yes."""
-    totals = []
-    for m in sorted(measures, key=lambda m: (m.category or "~", m.title)):
-        answers = [r.measures[m.measure_id] for r in rows if r.measures.get(m.measure_id) is not None]
-        numbers = [a for a in answers if a is not None]
-        total: int | None
-        if not numbers:
-            total = None
-        elif m.unit in ("count", "money", "yes_no"):
-            total = sum(numbers)
-        else:
-            total = round(sum(numbers) / len(numbers))
-        totals.append(CategoryTotal(m.category or "Other", m.title, MEASURE_UNITS[m.unit], total, len(numbers)))
-    return totals
+class _Totals:
+    """Each measure across every grant, added up row by row: counts and money summed, a percentage averaged over
+    the grants that answered it, a yes/no counted as the grants answering yes. Read once every row is."""
+
+    def __init__(self, measures: list[MeasureColumn]) -> None:
+        self.measures = sorted(measures, key=lambda m: (m.category or "~", m.title))
+        self.sums = {m.measure_id: 0 for m in measures}
+        self.answering = {m.measure_id: 0 for m in measures}
+
+    def add(self, row: GovernmentReturnRow) -> None:
+        for measure_id, answer in row.measures.items():
+            if answer is not None and measure_id in self.sums:
+                self.sums[measure_id] += answer
+                self.answering[measure_id] += 1
+
+    def __iter__(self) -> Iterator[CategoryTotal]:
+        for m in self.measures:
+            count, added = self.answering[m.measure_id], self.sums[m.measure_id]
+            total = None if not count else added if m.unit in ("count", "money", "yes_no") else round(added / count)
+            yield CategoryTotal(m.category or "Other", m.title, MEASURE_UNITS[m.unit], total, count)
