@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from grants.core.extensions import db
 from grants.core.models import ThrottleCounter, utcnow
+from grants.core.search import like_escaped
 
 FORGET_AFTER = timedelta(hours=1)
 
@@ -184,14 +185,10 @@ def clear_account(account: str) -> None:
     """A new password (reset or set by an administrator) starts the account afresh."""
     db.session.execute(
         delete(ThrottleCounter).where(or_(ThrottleCounter.key == f"sign-in account {account}",
-                                          ThrottleCounter.key.like(f"sign-in account {_escape(account)} from %",
+                                          ThrottleCounter.key.like(f"sign-in account {like_escaped(account)} from %",
                                                                    escape="\\")))
         .execution_options(synchronize_session=False)
     )
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def wait_in_words(wait: timedelta) -> str:

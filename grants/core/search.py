@@ -20,5 +20,9 @@ def contains(column: Any, text: str) -> ColumnElement[bool]:
 
     A contains-search reads every row of the table it filters (no ordinary index serves one), so lists use it
     only beside filters and paging that keep the rest of the page cheap."""
-    escaped = text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return func.lower(column).like(f"%{escaped}%", escape="\\")
+    return func.lower(column).like(f"%{like_escaped(text.casefold())}%", escape="\\")
+
+
+def like_escaped(text: str) -> str:
+    """`text` for a LIKE pattern with escape "\\": its %, _ and \\ match themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

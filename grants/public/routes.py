@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import tempfile
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
@@ -13,6 +12,7 @@ from sqlalchemy import select
 from exports.threesixty_giving import OGL, OGL_NAME, PackageInfo, build_360giving, json_package
 from exports.workbook import SPREADSHEET_MIME, PeriodLike
 from grants.core.dates import FINANCIAL_MONTHS, financial_year_label, whole_year
+from grants.core.downloads import built_file
 from grants.core.extensions import db
 from grants.core.models import Fund
 from grants.core.paging import ID_RANGE, page_number, query_number
@@ -101,8 +101,7 @@ def threesixty_json(name: str) -> Response:
 @bp.route("/open-data/360giving/<name>.xlsx")
 def threesixty_xlsx(name: str) -> Response:
     filters, period = _open_data(name)
-    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # larger files go to disk, not memory
-    build_360giving(iter_published(filters), out, period=period,
-                    publisher=publisher(current_app.config, request.host_url), made_at=datetime.now(UTC))
-    out.seek(0)
+    out, _rows = built_file(lambda out: build_360giving(
+        iter_published(filters), out, period=period, publisher=publisher(current_app.config, request.host_url),
+        made_at=datetime.now(UTC)))
     return send_file(out, mimetype=SPREADSHEET_MIME, as_attachment=True, download_name=f"360giving-{name}.xlsx")

@@ -6,7 +6,6 @@ current financial year, all months, page 1), never an error.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Mapping
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, send_file, stream_with_context
@@ -16,6 +15,7 @@ from exports.threesixty_giving import OGL, OGL_NAME
 from exports.workbook import SPREADSHEET_MIME
 from grants.core import dates
 from grants.core.dates import financial_year_label, financial_year_start, format_month, months_of, whole_year
+from grants.core.downloads import built_file
 from grants.core.paging import page_number, query_number
 from grants.public.spending_queries import (
     PAGE_SIZE,
@@ -78,14 +78,7 @@ def download_csv(year: int) -> Response:
 @bp.route("/open-data/spending-over-500/<int:year>.xlsx")
 def download_xlsx(year: int) -> Response:
     year = _download_year(year)
-    # Built in a temporary file, not in memory, and streamed from there; the file goes when the response closes.
-    out = tempfile.TemporaryFile(suffix=".xlsx")
-    try:
-        build_spending(spending_items(year), out, period=whole_year(year),
-                       publisher=current_app.config["PUBLISHER_NAME"])
-    except BaseException:
-        out.close()
-        raise
-    out.seek(0)
+    out, _rows = built_file(lambda out: build_spending(spending_items(year), out, period=whole_year(year),
+                                                       publisher=current_app.config["PUBLISHER_NAME"]))
     return send_file(out, mimetype=SPREADSHEET_MIME, as_attachment=True, download_name=_filename(year, "xlsx"),
                      max_age=0)
