@@ -203,6 +203,10 @@ def test_dates_that_are_not_real(as_role, world: World) -> None:
     assert field_error(response, "end_date") == "The end date must include a day"
     soup = page(response)
     assert soup.find(id="start_date-day")["value"] == "31"  # kept as typed
+    # A day too large for the date library's integers is the same mistake, not a crash.
+    response = submit(client, start_bid(client, world), start_date=["2797168345205", "1", "2027"])
+    assert response.status_code == 200
+    assert field_error(response, "start_date") == "The start date must be a real date, like 27 3 2026"
 
 
 def test_add_budget_line_without_javascript(as_role, world: World) -> None:

@@ -135,7 +135,7 @@ class GovDateField(Field):
             if not 1000 <= year <= 9999:
                 raise ValueError
             self.data = date(year, month, day)
-        except ValueError:
+        except (ValueError, OverflowError):  # a day or month too large for C's int overflows rather than fails
             self.data = None
             self.parse_error = f"The {self.name_text} must be a real date, like 27 3 2026"
 
