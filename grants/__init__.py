@@ -10,6 +10,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from grants.core.config import DEV_SECRET_KEY, PROJECT_ROOT, config_for
+from grants.core.database import commit_read_only_requests
 from grants.core.extensions import csrf, db, login_manager, migrate
 from grants.core.requests import GrantsRequest, RecordIdConverter
 
@@ -44,6 +45,7 @@ def create_app(env: str | None = None, **overrides: Any) -> Flask:
     app.jinja_env.lstrip_blocks = True
 
     db.init_app(app)
+    commit_read_only_requests(app, db)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -33,6 +33,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SERVICE_NAME = os.environ.get("SERVICE_NAME", "OPCC Grants")
+    # Public pages kept rendered per worker, by data version (grants.core.page_cache); 0 turns the cache off.
+    PUBLIC_PAGE_CACHE_ENTRIES = _int("PUBLIC_PAGE_CACHE_ENTRIES", 200)
     PUBLISHER_NAME = "Office of the Police and Crime Commissioner for Cambridgeshire and Peterborough"
     PUBLISHER_ORG_ID = os.environ.get("PUBLISHER_ORG_ID", "360G-opcccambs-OPCC")
     # 360Giving publisher prefix for grant identifiers.
@@ -97,6 +99,9 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL") or "sqlite://")
     LOGIN_MAX_FAILURES = 5
+    # Off for tests that set up records directly, without the audit events a cached page is keyed by;
+    # tests/test_page_cache.py turns it on and changes records through the rules, as the service does.
+    PUBLIC_PAGE_CACHE_ENTRIES = 0
 
 
 def config_for(env: str | None) -> type[Config]:

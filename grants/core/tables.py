@@ -16,7 +16,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-_ROW_OR_CELL = re.compile(r"<(?P<row>tr)\b[^>]*>|<(?P<cell>td|th)\b(?P<attrs>[^>]*)>", re.IGNORECASE)
+_ROW_OR_CELL = re.compile(r"(<(?:tr|td|th)\b[^>]*>)", re.IGNORECASE)
 _COLSPAN = re.compile(r"""\bcolspan\s*=\s*["']?(\d+)""", re.IGNORECASE)
 
 
@@ -27,27 +27,29 @@ def label_cells(rows: str, headings: Sequence[Any]) -> Markup:
 
     headings are the data_table macro's: a string, or a (text, "numeric" or "hidden") pair; a hidden heading (an
     actions column, whose buttons say what they do) gives no label."""
+    # Each column's label attribute is escaped once per table, not once per cell: this runs on every list page.
     labels = [h if isinstance(h, str) else ("" if h[1] == "hidden" else h[0]) for h in headings]
-    out: list[str] = []
+    label_attrs = [f' data-label="{escape(label)}"' if label else "" for label in labels]
+    # re.split with a group alternates text and tags: text at even indexes, the tags at odd ones.
+    parts = _ROW_OR_CELL.split(str(rows))
     column = 0
-    last = 0
-    for match in _ROW_OR_CELL.finditer(str(rows)):
-        out.append(str(rows)[last:match.start()])
-        last = match.end()
-        if match.group("row"):
+    for i in range(1, len(parts), 2):
+        tag = parts[i]
+        kind = tag[1:3].lower()
+        if kind == "tr":
             column = 0
-            tag = match.group(0)
-            out.append(tag if "role=" in tag else f'{tag[:-1]} role="row">')
+            if "role=" not in tag:
+                parts[i] = f'{tag[:-1]} role="row">'
             continue
-        attrs = match.group("attrs")
-        label = labels[column] if column < len(labels) else ""
-        span = _COLSPAN.search(attrs)
+        label = label_attrs[column] if column < len(label_attrs) else ""
+        span = _COLSPAN.search(tag) if "colspan" in tag.lower() else None
         column += int(span.group(1)) if span else 1
+        extra = ""
         # A row header (a name, "Total") heads its own row, so it needs no heading of its own.
-        if label and match.group("cell").lower() == "td" and "data-label" not in attrs:
-            attrs = f'{attrs} data-label="{escape(label)}"'
-        if "role=" not in attrs:
-            attrs = f'{attrs} role="{"cell" if match.group("cell").lower() == "td" else "rowheader"}"'
-        out.append(f"<{match.group('cell')}{attrs}>")
-    out.append(str(rows)[last:])
-    return Markup("".join(out))
+        if label and kind == "td" and "data-label" not in tag:
+            extra = label
+        if "role=" not in tag:
+            extra += ' role="cell"' if kind == "td" else ' role="rowheader"'
+        if extra:
+            parts[i] = f"{tag[:-1]}{extra}>"
+    return Markup("".join(parts))

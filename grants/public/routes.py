@@ -15,6 +15,7 @@ from grants.core.dates import FINANCIAL_MONTHS, financial_year_label, whole_year
 from grants.core.downloads import built_file
 from grants.core.extensions import db
 from grants.core.models import Fund
+from grants.core.page_cache import public_page
 from grants.core.paging import ID_RANGE, page_number, query_number
 from grants.public.publication import publisher
 from grants.public.queries import (
@@ -42,6 +43,7 @@ def _filters(args: Mapping[str, str], years: list[int]) -> GrantFilters:
 
 
 @bp.route("/grants-awarded")
+@public_page
 def grants_awarded() -> str:
     years = award_years()
     filters = _filters(request.args, years)
@@ -56,6 +58,7 @@ def grants_awarded() -> str:
 
 
 @bp.route("/grants-awarded/<int:bid_id>")
+@public_page
 def grant(bid_id: int) -> str:
     found = published_grant(bid_id)
     if found is None:

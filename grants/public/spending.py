@@ -16,6 +16,7 @@ from exports.workbook import SPREADSHEET_MIME
 from grants.core import dates
 from grants.core.dates import financial_year_label, financial_year_start, format_month, months_of, whole_year
 from grants.core.downloads import built_file
+from grants.core.page_cache import public_page
 from grants.core.paging import page_number, query_number
 from grants.public.spending_queries import (
     PAGE_SIZE,
@@ -41,6 +42,7 @@ def _filename(year: int, extension: str) -> str:
 
 
 @bp.route("/spending-over-500")
+@public_page
 def index() -> str:
     today = dates.today()
     year = chosen_year(request.args, financial_year_start(today))

@@ -140,12 +140,13 @@ def repayments_owed(shown: int = SHOWN) -> RepaymentsOwed:
     owed = Repayment.status.in_(OWED)
     count, total = db.session.execute(
         select(func.count(Repayment.id), summed(Repayment.amount_pence - Repayment.received_pence)).where(owed)).one()
+    # The soonest owed first, then only those joined to their grantee and fund (not every owed repayment).
+    soonest = select(Repayment.id).where(owed).order_by(Repayment.due_on, Repayment.id).limit(shown).subquery()
     rows = db.session.execute(
         with_grantee_and_fund(select(Repayment, Organisation.name.label("organisation"), Fund.name.label("fund")),
                               Repayment.agreement_id)
-        .where(owed)
+        .join(soonest, soonest.c.id == Repayment.id)
         .order_by(Repayment.due_on, Repayment.id)
-        .limit(shown)
     )
     return RepaymentsOwed([RepaymentOwed(r.Repayment, r.organisation, r.fund) for r in rows], count, int(total))
 
