@@ -1,7 +1,7 @@
 """Export benchmark: build the grants register workbook from generated rows, at two sizes.
 
 Rows come from a generator, as they would from a streamed query, so what is measured is the builder alone:
-its time, and its peak Python memory (tracemalloc). Write-only openpyxl should keep that peak roughly flat
+its time, and its peak Python memory (tracemalloc). Streaming rows to disk (XlsxWriter constant_memory) should keep that peak flat
 as the row count grows twentyfold. Run alone with `python -m bench.exports [--rows 1000 20000]`; `python -m bench`
 runs it after the web benchmarks.
 """
@@ -94,7 +94,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, nargs="+", default=list(SIZES))
     args = parser.parse_args()
-    print("Exports (write-only openpyxl, generated rows)")
+    print("Exports (XlsxWriter constant_memory, generated rows)")
     return 1 if run(tuple(args.rows)) else 0
 
 

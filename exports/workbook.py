@@ -1,13 +1,17 @@
 """What every exported workbook shares: streaming sheets, an About sheet, real dates and money, safe text.
 
-Workbooks are written in openpyxl's write-only mode: each row goes to a temporary file as it is appended and
-strings are written inline, so memory stays flat however many rows there are. Column widths and frozen panes
-must therefore be set before the first row, and the autofilter once the row count is known.
+Workbooks are written with XlsxWriter in its constant_memory mode: each row goes to a temporary file once the
+next row starts and strings are written inline, so memory stays flat however many rows there are, and rows must
+be written in order, top to bottom. Column widths, frozen panes and the autofilter are kept apart from the rows and
+written when the workbook is closed, so they can be set at any time. The temporary files live in a directory of
+their own, removed when the workbook is finished or fails part-way; a small workbook is put together in memory.
+Every text goes in as a string cell with its exact value (see _Worksheet and _Cells).
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -15,12 +19,12 @@ from decimal import Decimal
 from os import PathLike
 from typing import IO, Any, Protocol
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+import xlsxwriter
+from xlsxwriter.exceptions import FileCreateError
+from xlsxwriter.format import Format
+from xlsxwriter.utility import _preserve_whitespace
+from xlsxwriter.worksheet import Worksheet
+from xlsxwriter.xmlwriter import XMLwriter
 
 from exports.formats import LONDON
 from exports.text import clean_text, starts_like_formula
@@ -31,12 +35,18 @@ DATE_FORMAT = "dd/mm/yyyy"
 DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
 MONEY_FORMAT = "£#,##0.00"
 EXCEL_TEXT_LIMIT = 32_767  # characters in one cell; Excel reports a longer one as a damaged file
+SHEET_TITLE_LIMIT = 31  # characters in a sheet's name
+# A workbook whose rows make less XML than this is put together in memory when it is closed, saving the temporary
+# file XlsxWriter otherwise writes for each of the file's dozen parts (on some disks removing a file costs a
+# millisecond, more than writing a small export); a larger one goes through temporary files, so memory stays flat.
+PACKED_IN_MEMORY = 512 * 1024  # bytes
+
+# The error values a spreadsheet reads typed text as (as Excel writes them in a file).
+ERROR_CODES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A")
 
 TEXT, MONEY, DATE, DATETIME, INTEGER = "text", "money", "date", "datetime", "integer"
 _DEFAULT_WIDTHS = {TEXT: 24, MONEY: 14, DATE: 12, DATETIME: 17, INTEGER: 10}
-
-BOLD = Font(bold=True)
-WRAP = Alignment(wrap_text=True, vertical="top")
+_NUMBER_FORMATS = {MONEY: MONEY_FORMAT, DATE: DATE_FORMAT, DATETIME: DATETIME_FORMAT}
 
 Target = str | PathLike[str] | IO[bytes]
 
@@ -48,25 +58,15 @@ def cell_text(value: object) -> str:
 
 def needs_quote_prefix(text: str) -> bool:
     """Whether a spreadsheet would read `text` as other than text once someone edits the cell: a formula, or
-    an error value such as #N/A (which openpyxl itself would write as an error)."""
+    an error value such as #N/A."""
     return starts_like_formula(text) or text in ERROR_CODES
 
 
-def _string_cell(ws: WriteOnlyWorksheet, text: str) -> Any:
-    """A cell holding `text` as a string, never a formula, with the text's exact value.
-
-    A string cell in an .xlsx never runs as a formula; the risk is someone editing it in Excel or LibreOffice,
-    which then reads what is shown as if typed. The quote-prefix style (quotePrefix="1" on the cell's format)
-    keeps it text then too, as a typed leading apostrophe would, without putting an apostrophe in the value."""
-    c = WriteOnlyCell(ws, text)
-    c.data_type = "s"  # set after the value, which would otherwise make "=..." a formula
-    if needs_quote_prefix(text):
-        c.quotePrefix = True
-    return c
-
-
 def pounds(pence: int) -> Decimal:
-    """Exact pounds from integer pence (never a float): 500050 -> Decimal('5000.50')."""
+    """Exact pounds from integer pence (never a float): 500050 -> Decimal('5000.50').
+
+    Written to a cell as it is: the file then holds the decimal text "5000.50", which a spreadsheet reads as the
+    nearest double, so every amount up to 16 digits comes back exact to the penny."""
     return Decimal(pence).scaleb(-2)
 
 
@@ -125,54 +125,119 @@ class ExportInfo:
     skipped_by_data_tools: bool = False
 
 
-def cell(ws: WriteOnlyWorksheet, value: Any, kind: str = TEXT, *, bold: bool = False) -> Any:
-    """A typed cell value. Text always ends up a string cell with its exact value, so nothing a person typed
-    becomes a formula.
+class _Worksheet(Worksheet):
+    """XlsxWriter's worksheet, writing every string as the plain text it is.
 
-    Unstyled text and whole numbers are returned as plain values: openpyxl then reuses one cell object for
-    them, which is most of the saving on a large sheet. Everything with a format gets its own cell."""
-    if value is None or value == "":
-        return None
-    if kind == TEXT:
+    Two changes to how XlsxWriter (3.3) writes an inline string, the only kind constant_memory mode writes:
+    - it writes a string that starts "<r>" and ends "</r>" as rich-text XML, unescaped, so a typed "<r>...</r>"
+      could add cells or formulas to the file; here that is escaped like any other text;
+    - it writes a carriage return (as in the CR LF line breaks browsers send) as Excel's "_x000D_" escape, which
+      Excel and LibreOffice read but openpyxl-based readers such as flattentool (the 360Giving Data Quality Tool)
+      show as those seven characters; here it is the XML character reference "&#13;", which every reader reads."""
+
+    def _xml_rich_inline_string(self, string: str, attributes: list[tuple[str, Any]] | None = None) -> None:
+        self._xml_inline_string(string, _preserve_whitespace(string), attributes or [])
+
+    @staticmethod
+    def _escape_control_characters(data: Any) -> Any:
+        if isinstance(data, str) and "\r" in data:
+            return "\r".join(XMLwriter._escape_control_characters(part) for part in data.split("\r"))
+        return XMLwriter._escape_control_characters(data)
+
+    def _escape_data(self, data: Any) -> Any:
+        escaped = super()._escape_data(data)
+        if isinstance(escaped, str) and "\r" in escaped:
+            return escaped.replace("\r", "&#13;")
+        return escaped
+
+
+CellWriter = Callable[[Worksheet, int, int, Any], None]  # (sheet, row, column, value); nothing for an empty value
+
+
+class _Cells:
+    """Writes typed values to the cells of a workbook's sheets, with one shared Format for each style.
+
+    Text always goes in with write_string (never write(), which would make "=1+1" a formula) and with the
+    quote-prefix style when it looks like a formula or an error value. A string cell in an .xlsx never runs as a
+    formula; the risk is someone editing it in Excel or LibreOffice, which then reads what is shown as if typed.
+    The quote prefix (quotePrefix="1" on the cell's format) keeps it text then too, as a typed leading apostrophe
+    would, without putting an apostrophe in the value."""
+
+    def __init__(self, wb: xlsxwriter.Workbook) -> None:
+        self._wb = wb
+        self._formats: dict[tuple[str, bool, bool, bool], Format | None] = {}
+
+    def style(self, kind: str = TEXT, *, bold: bool = False, wrap: bool = False,
+              quote_prefix: bool = False) -> Format | None:
+        """The format for a cell of `kind` (None for plain text or whole numbers), made once per workbook."""
+        key = (kind, bold, wrap, quote_prefix)
+        if key not in self._formats:
+            properties: dict[str, Any] = {}
+            if kind in _NUMBER_FORMATS:
+                properties["num_format"] = _NUMBER_FORMATS[kind]
+            if bold:
+                properties["bold"] = True
+            if wrap:
+                properties.update(text_wrap=True, valign="top")
+            if quote_prefix:
+                properties["quote_prefix"] = True
+            self._formats[key] = self._wb.add_format(properties) if properties else None
+        return self._formats[key]
+
+    def writer(self, kind: str, *, bold: bool = False, wrap: bool = False) -> CellWriter:
+        """A function writing a value of `kind` to a cell, its format looked up once rather than per cell."""
+        if kind == TEXT:
+            return _text_writer(self.style(bold=bold, wrap=wrap), self.style(bold=bold, wrap=wrap, quote_prefix=True))
+        return _WRITERS[kind](self.style(kind, bold=bold))
+
+
+def _text_writer(plain: Format | None, quoted: Format | None) -> CellWriter:
+    def write(ws: Worksheet, row: int, col: int, value: Any) -> None:
+        if value is None or value == "":
+            return
         text = cell_text(value)
-        if not text:
-            return None
-        if not bold and not needs_quote_prefix(text):
-            return text
-        c = _string_cell(ws, text)
-        if bold:
-            c.font = BOLD
-        return c
-    if kind == INTEGER and not bold:
-        return int(value)
-    c = WriteOnlyCell(ws)
-    if kind == MONEY:
-        c.value = pounds(value)
-        c.number_format = MONEY_FORMAT
-    elif kind == DATE:
-        c.value = value.astimezone(LONDON).date() if isinstance(value, datetime) else value
-        c.number_format = DATE_FORMAT
-    elif kind == DATETIME:
-        c.value = excel_local(value)
-        c.number_format = DATETIME_FORMAT
-    else:  # INTEGER
-        c.value = int(value)
-    if bold:
-        c.font = BOLD
-    return c
+        if text:
+            ws.write_string(row, col, text, quoted if needs_quote_prefix(text) else plain)
+
+    return write
 
 
-def _text_cell(ws: WriteOnlyWorksheet, value: str, *, bold: bool = False, wrap: bool = False) -> Any:
-    """About-sheet text, bold or wrapped, so always a cell of its own."""
-    text = cell_text(value) if value is not None else ""
-    if not text:
-        return None
-    c = _string_cell(ws, text)
-    if bold:
-        c.font = BOLD
-    if wrap:
-        c.alignment = WRAP
-    return c
+def _money_writer(style: Format | None) -> CellWriter:
+    def write(ws: Worksheet, row: int, col: int, value: Any) -> None:
+        if value is not None:
+            ws.write_number(row, col, pounds(value), style)
+
+    return write
+
+
+def _date_writer(style: Format | None) -> CellWriter:
+    def write(ws: Worksheet, row: int, col: int, value: Any) -> None:
+        if value is not None:
+            ws.write_datetime(row, col, value.astimezone(LONDON).date() if isinstance(value, datetime) else value,
+                              style)
+
+    return write
+
+
+def _datetime_writer(style: Format | None) -> CellWriter:
+    def write(ws: Worksheet, row: int, col: int, value: Any) -> None:
+        if value is not None:
+            ws.write_datetime(row, col, excel_local(value), style)
+
+    return write
+
+
+def _integer_writer(style: Format | None) -> CellWriter:
+    def write(ws: Worksheet, row: int, col: int, value: Any) -> None:
+        if value is not None and value != "":
+            ws.write_number(row, col, int(value), style)
+
+    return write
+
+
+_WRITERS: dict[str, Callable[[Format | None], CellWriter]] = {
+    MONEY: _money_writer, DATE: _date_writer, DATETIME: _datetime_writer, INTEGER: _integer_writer,
+}
 
 
 def write_table_workbook(target: Target, info: ExportInfo, sheet_title: str, columns: Sequence[Column],
@@ -188,69 +253,109 @@ def write_workbook(target: Target, info: ExportInfo, sheets: Sequence[Sheet]) ->
     if isinstance(target, str | PathLike):
         with open(target, "wb") as out:  # opened first, so a bad path fails before any work is done
             return write_workbook(out, info, sheets)
-    wb = Workbook(write_only=True)
-    wb.properties.title = clean_text(info.title)
-    wb.properties.creator = clean_text(info.made_by)
-    try:
-        counts = [_write_sheet(wb, sheet) for sheet in sheets]
-        write_about_sheet(wb, info, sheets[0].title, counts[0])
-        wb.save(target)
-    except BaseException:
-        _discard(wb)
-        raise
+    # XlsxWriter keeps each sheet's rows, and the parts of the file while it is put together, in temporary files
+    # it makes in `tmpdir`; a directory of our own goes, with whatever is in it, however writing ends.
+    output = _Output(target)
+    with tempfile.TemporaryDirectory(prefix="grants-workbook-") as tmpdir:
+        wb = xlsxwriter.Workbook(output, {"constant_memory": True, "tmpdir": tmpdir, "strings_to_formulas": False,
+                                          "strings_to_urls": False, "strings_to_numbers": False})
+        try:
+            wb.set_properties({"title": clean_text(info.title), "author": clean_text(info.made_by)})
+            cells = _Cells(wb)
+            counts = [_write_sheet(wb, cells, sheet) for sheet in sheets]
+            _write_about_sheet(wb, cells, info, sheets[0].title, counts[0])
+            wb.in_memory = _sheet_bytes(wb) < PACKED_IN_MEMORY  # read by close(), which puts the file together
+            try:
+                wb.close()
+            except FileCreateError as error:  # XlsxWriter's wrapping of the OSError callers handle (disk full)
+                if isinstance(error.__context__, OSError):
+                    raise error.__context__ from None
+                raise
+        except BaseException:
+            output.abandoned = True
+            for ws in wb.worksheets():
+                row_file = getattr(ws, "row_data_fh", None)  # still open: close it before its directory goes
+                if row_file is not None:
+                    row_file.close()
+            raise
     return counts[0]
 
 
-def _write_sheet(wb: Workbook, sheet: Sheet) -> int:
+class _Output:
+    """The target as XlsxWriter's zip writer sees it, cut off once writing has failed.
+
+    XlsxWriter leaves its zip writer open when putting the file together fails (a full disk, say). When that is
+    garbage collected it would write the end of a zip file into the target, or, the target being closed by then,
+    fail with an "Exception ignored" traceback; once abandoned, nothing reaches the target."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self._out = out
+        self.abandoned = False
+
+    def write(self, data: bytes) -> int:
+        return len(data) if self.abandoned else self._out.write(data)
+
+    def tell(self) -> int:
+        return 0 if self.abandoned else self._out.tell()
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return 0 if self.abandoned else self._out.seek(offset, whence)
+
+    def flush(self) -> None:
+        if not self.abandoned:
+            self._out.flush()
+
+
+def _sheet_bytes(wb: xlsxwriter.Workbook) -> int:
+    """How much row XML the sheets' temporary files hold so far."""
+    size = 0
+    for ws in wb.worksheets():
+        ws.row_data_fh.flush()
+        size += os.fstat(ws.row_data_fh.fileno()).st_size
+    return size
+
+
+def _write_sheet(wb: xlsxwriter.Workbook, cells: _Cells, sheet: Sheet) -> int:
     columns = sheet.columns
-    ws = wb.create_sheet(sheet.title[:31])
-    for index, column in enumerate(columns, 1):
-        width = column.width or max(_DEFAULT_WIDTHS[column.kind], len(column.title) + 3)
-        ws.column_dimensions[get_column_letter(index)].width = width
-    ws.freeze_panes = "A2"  # written with the sheet's top, so before the first row
-    ws.append([cell(ws, column.title, bold=True) for column in columns])
+    ws = wb.add_worksheet(sheet.title[:SHEET_TITLE_LIMIT], worksheet_class=_Worksheet)
+    for index, column in enumerate(columns):
+        ws.set_column(index, index, column.width or max(_DEFAULT_WIDTHS[column.kind], len(column.title) + 3))
+    ws.freeze_panes(1, 0)
+    header = cells.writer(TEXT, bold=True)
+    for index, column in enumerate(columns):
+        header(ws, 0, index, column.title)
+    writers = [(index, column.get, cells.writer(column.kind), column.total) for index, column in enumerate(columns)]
     totals = [0] * len(columns)
     count = 0
-    for row in sheet.rows:
-        values = [column.get(row) for column in columns]
-        ws.append([cell(ws, value, column.kind) for value, column in zip(values, columns, strict=True)])
-        for index, (value, column) in enumerate(zip(values, columns, strict=True)):
-            if column.total and isinstance(value, int):
+    for count, row in enumerate(sheet.rows, 1):
+        for index, get, write, summed in writers:
+            value = get(row)
+            write(ws, count, index, value)
+            if summed and isinstance(value, int):
                 totals[index] += value
-        count += 1
     # The filter covers the header and every data row (just the header when there are none), not the totals.
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
+    ws.autofilter(0, 0, count, len(columns) - 1)
     if sheet.totals_label is not None:
-        ws.append([cell(ws, sheet.totals_label, bold=True),
-                   *[cell(ws, totals[i], column.kind, bold=True) if column.total else None
-                     for i, column in enumerate(columns) if i > 0]])
+        header(ws, count + 1, 0, sheet.totals_label)
+        for index, column in enumerate(columns):
+            if column.total and index > 0:
+                cells.writer(column.kind, bold=True)(ws, count + 1, index, totals[index])
     return count
 
 
-def _discard(wb: Workbook) -> None:
-    """After a failure, finish each streamed sheet and delete its temporary file now.
-
-    Otherwise openpyxl leaves the files until the process exits (a long time for a web server) and its
-    row writers complain when garbage collected. Uses openpyxl 3.1 internals, hence the guard."""
-    for ws in wb.worksheets:
-        try:
-            if not ws.closed:
-                ws.close()
-        except Exception:  # a sheet that failed half way may not close cleanly; removing its file is what matters
-            pass
-        path = getattr(getattr(ws, "_writer", None), "out", None)
-        if isinstance(path, str) and os.path.exists(path):
-            os.remove(path)
-
-
-def write_about_sheet(wb: Workbook, info: ExportInfo, sheet_title: str, count: int) -> None:
-    about = wb.create_sheet("About")
-    about.column_dimensions["A"].width = 28
-    about.column_dimensions["B"].width = 90
+def _write_about_sheet(wb: xlsxwriter.Workbook, cells: _Cells, info: ExportInfo, sheet_title: str,
+                       count: int) -> None:
+    about = wb.add_worksheet("About", worksheet_class=_Worksheet)
+    about.set_column(0, 0, 28)
+    about.set_column(1, 1, 90)
+    text, label, wrapped = cells.writer(TEXT), cells.writer(TEXT, bold=True), cells.writer(TEXT, wrap=True)
+    row = 0
     if info.skipped_by_data_tools:
-        about.append(["#", "ignore", "(This line tells data tools to skip this sheet.)"])
-    about.append([_text_cell(about, info.title, bold=True)])
-    about.append([])
+        for col, value in enumerate(("#", "ignore", "(This line tells data tools to skip this sheet.)")):
+            text(about, row, col, value)
+        row += 1
+    label(about, row, 0, info.title)
+    row += 2  # and a blank line
     facts: list[tuple[str, Any, str]] = [("What this file is", info.description, TEXT)]
     if info.period is not None:
         facts += [("Period", info.period.label, TEXT), ("Period starts", info.period.start, DATE),
@@ -259,13 +364,13 @@ def write_about_sheet(wb: Workbook, info: ExportInfo, sheet_title: str, count: i
         ("Made on (UK time)", info.made_at, DATETIME),
         ("Made by", info.made_by, TEXT),
         ("Rows of data", count, INTEGER),
-        ("Data sheet", sheet_title[:31], TEXT),
+        ("Data sheet", sheet_title[:SHEET_TITLE_LIMIT], TEXT),
         ("Money", "Pounds sterling (GBP), exact to the penny.", TEXT),
         ("Dates", "Real spreadsheet dates, shown as day/month/year.", TEXT),
         ("Produced by", info.source, TEXT),
+        *[(name, note, TEXT) for name, note in info.notes],
     ]
-    for label, value, kind in facts:
-        value_cell = _text_cell(about, value, wrap=True) if kind == TEXT else cell(about, value, kind)
-        about.append([_text_cell(about, label, bold=True), value_cell])
-    for label, text in info.notes:
-        about.append([_text_cell(about, label, bold=True), _text_cell(about, text, wrap=True)])
+    for name, value, kind in facts:
+        label(about, row, 0, name)
+        (wrapped if kind == TEXT else cells.writer(kind))(about, row, 1, value)
+        row += 1

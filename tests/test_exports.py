@@ -6,6 +6,7 @@ exact dates and amounts at the edges of a period.
 
 from __future__ import annotations
 
+import gc
 import io
 import re
 import subprocess
@@ -576,14 +577,92 @@ def test_money_is_exact_decimal_pounds() -> None:
     assert pounds(500050) == Decimal("5000.50") and pounds(1) == Decimal("0.01") and pounds(0) == 0
 
 
-def test_a_failure_half_way_leaves_no_temporary_files(grants: Grants) -> None:
-    from openpyxl.worksheet import _writer
+def one_column_book(values: list[Any], kind: str = "text", *, target: io.BytesIO | None = None) -> bytes:
+    """A workbook whose data sheet has one column holding `values`, as every export writes them."""
+    from exports.workbook import Column, ExportInfo, write_table_workbook
+
+    out = io.BytesIO() if target is None else target
+    info = ExportInfo(title="Check", description="One column", period=None, made_by="Someone", made_at=MADE_AT)
+    write_table_workbook(out, info, "Data", [Column("Value", lambda v: v, kind)], values)
+    return out.getvalue()
+
+
+def test_money_cells_hold_the_exact_pounds() -> None:
+    """Pence go in as the decimal text of the pounds, so a spreadsheet reads the double nearest the exact amount."""
+    from exports.workbook import pounds
+
+    pence = [1, 10, 99, 500050, 4_500_50, -3, 0, 123_456_789_01, 999_999_999_999_99, 7_777_777_777]
+    data = one_column_book(pence, "money")
+    assert "<v>5000.50</v>" in sheet_xml(data)["xl/worksheets/sheet1.xml"]
+    cells = [c for (c,) in open_book(data)["Data"].iter_rows(min_row=2)]
+    assert [c.value for c in cells] == [float(pounds(p)) for p in pence]
+    assert all(c.number_format == MONEY_FORMAT for c in cells)
+
+
+def test_text_that_looks_like_markup_stays_text() -> None:
+    """Text is escaped however it looks: no typed "<r>...</r>" can add cells or formulas to the file, and line
+    breaks as browsers send them (CR LF) come back exactly to any reader, openpyxl-based ones included."""
+    texts = ["<r><t>x</t></r>", '<r></r></is></c><c r="B9"><f>1+1</f></c><c><is><r>', "a\r\nb", "\rReturn",
+             '"q" & <b>', " padded ", "tab\there"]
+    data = one_column_book(texts)
+    ws = open_book(data)["Data"]
+    assert [c for (c,) in ws.iter_rows(min_row=2, values_only=True)] == texts
+    assert ws.max_column == 1 and "<f>" not in sheet_xml(data)["xl/worksheets/sheet1.xml"]
+    # A literal "_xHHHH_" is escaped as Excel escapes it, so Excel and LibreOffice show it as typed, not as "A".
+    assert "x_x005F_x0041_y" in sheet_xml(one_column_book(["x_x0041_y"]))["xl/worksheets/sheet1.xml"]
+
+
+def test_a_file_that_cannot_be_written_raises_the_os_error() -> None:
+    """A full disk comes out as the OSError it is, which the export command reports as such."""
+
+    class FullDisk(io.BytesIO):
+        def write(self, data: Any) -> int:
+            raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left on device"):
+        one_column_book(["x"], target=FullDisk())
+    gc.collect()  # the zip writer left behind writes nothing more, so collecting it raises nothing here
+
+
+def test_a_failure_half_way_leaves_no_temporary_files(grants: Grants, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows stream through temporary files; a failure part-way removes them at once, not at process exit."""
+    import tempfile
+
+    from exports import workbook
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where every temporary file is made
+    made: list[str] = []
+    real_mkstemp = tempfile.mkstemp
+
+    def mkstemp(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        fd, name = real_mkstemp(*args, **kwargs)
+        made.append(name)
+        return fd, name
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
 
     def rows() -> Any:
         yield from list(reports.grants_register(YEAR, PREFIX))[:2]
         raise RuntimeError("database went away")
 
-    before = {p for p in _writer.ALL_TEMP_FILES if Path(p).exists()}
     with pytest.raises(RuntimeError, match="database went away"):
         build_grants_register(rows(), io.BytesIO(), period=whole_year(YEAR), made_by="Someone", made_at=MADE_AT)
-    assert {p for p in _writer.ALL_TEMP_FILES if Path(p).exists()} == before
+    assert made, "rows were streamed through a temporary file"
+    assert not any(Path(name).exists() for name in made)
+    assert list(scratch.iterdir()) == []
+    # Finishing normally leaves nothing behind either, whether the file was put together in memory (a small
+    # workbook) or through temporary files (a large one), and the two make the same sheets.
+    sheets = []
+    for packed_in_memory in (workbook.PACKED_IN_MEMORY, 0):
+        monkeypatch.setattr(workbook, "PACKED_IN_MEMORY", packed_in_memory)
+        made.clear()
+        out = io.BytesIO()
+        build_grants_register(reports.grants_register(YEAR, PREFIX), out, period=whole_year(YEAR),
+                              made_by="Someone", made_at=MADE_AT)
+        assert list(scratch.iterdir()) == []
+        sheets.append((sheet_xml(out.getvalue()), len(made)))
+    (small, small_files), (large, large_files) = sheets
+    assert small == large and small_files < large_files
