@@ -49,6 +49,11 @@ def agreement_reference(agreement_id: int | None) -> str | None:
     return None if agreement_id is None else f"GA-{agreement_id:05d}"
 
 
+def return_period(period_start: date, period_name: str) -> Period:
+    """A monitoring return's reporting period, from its start and name (H1, Q3 ...)."""
+    return period_named(financial_year_start(period_start), period_name)  # type: ignore[return-value]
+
+
 def payment_reference(payment_id: int) -> str:
     return f"PAY-{payment_id:05d}"
 
@@ -546,7 +551,7 @@ class GrantAgreement(Model):
 
     @property
     def reference(self) -> str:
-        return f"GA-{self.id:05d}"
+        return agreement_reference(self.id) or ""
 
 
 class ConditionsVersion(Model):
@@ -755,7 +760,7 @@ class MonitoringReturn(Model):
 
     @property
     def period(self) -> Period:
-        return period_named(financial_year_start(self.period_start), self.period_name)  # type: ignore[return-value]
+        return return_period(self.period_start, self.period_name)
 
     @property
     def period_label(self) -> str:

@@ -51,7 +51,7 @@ class ExportForm:
         return params
 
     def selects(self, years: list[int]) -> list[dict[str, Any]]:
-        """govukSelect parameters for each field this export asks for."""
+        """Select parameters (govukSelect's, written by templates/_select.html) for each field this export asks for."""
         fields = []
         if self.spec.needs_source:
             fields.append(self._select(
