@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import InstrumentedAttribute, joinedload
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from grants.agreements.lifecycle import VISIBLE_TO_GRANTEE
 from grants.core.access import STAFF_ROLES, visible_or_404
-from grants.core.models import Award, Bid, Fund, FundYear, GrantAgreement, Organisation, User
+from grants.core.models import (
+    Award,
+    Bid,
+    Fund,
+    FundYear,
+    GrantAgreement,
+    Organisation,
+    User,
+    agreement_reference,
+)
 from grants.core.paging import Page, page_of
 
 PAGE_SIZE = 50
@@ -49,18 +60,42 @@ def agreement_for_bid(bid: Bid) -> GrantAgreement | None:
     return bid.agreement
 
 
-def agreement_list(user: User, status: str, number: int) -> Page[GrantAgreement]:
+@dataclass(frozen=True)
+class ListedAgreement:
+    """One row of the agreements list: plain values, not the agreement, whose row is wide (it keeps its
+    conditions as issued)."""
+
+    __tablename__: ClassVar[str] = GrantAgreement.__tablename__  # read by status_of, as an agreement's own is
+
+    id: int
+    status: str
+    amount_pence: int
+    start_date: date
+    end_date: date
+    title: str
+    organisation: str
+
+    @property
+    def reference(self) -> str:
+        return agreement_reference(self.id) or ""
+
+
+def agreement_list(user: User, status: str, number: int) -> Page[ListedAgreement]:
     """One page of the agreements `user` may see (with `status`, if given), newest first, each with its bid's title
     and its organisation's name: two statements."""
     query = (
-        select(GrantAgreement)
-        .options(joinedload(GrantAgreement.bid).load_only(Bid.id, Bid.title),
-                 joinedload(GrantAgreement.organisation).load_only(Organisation.id, Organisation.name))
+        select(GrantAgreement.id, GrantAgreement.status, GrantAgreement.amount_pence, GrantAgreement.start_date,
+               GrantAgreement.end_date, Bid.title, Organisation.name.label("organisation"))
+        .join(Bid, GrantAgreement.bid_id == Bid.id)
+        .join(Organisation, GrantAgreement.organisation_id == Organisation.id)
         .order_by(GrantAgreement.created_at.desc(), GrantAgreement.id.desc())
     )
+    count = select(func.count()).select_from(GrantAgreement)
     if user.role == "applicant":
-        query = query.where(GrantAgreement.organisation_id == user.organisation_id,
-                            GrantAgreement.status.in_(VISIBLE_TO_GRANTEE))
+        mine = (GrantAgreement.organisation_id == user.organisation_id,
+                GrantAgreement.status.in_(VISIBLE_TO_GRANTEE))
+        query, count = query.where(*mine), count.where(*mine)
     if status:
-        query = query.where(GrantAgreement.status == status)
-    return page_of(query, number, PAGE_SIZE)
+        query, count = query.where(GrantAgreement.status == status), count.where(GrantAgreement.status == status)
+    page = page_of(query, number, PAGE_SIZE, scalars=False, count=count)
+    return Page([ListedAgreement(*row) for row in page.items], page.number, page.size, page.total)
