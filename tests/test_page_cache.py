@@ -61,6 +61,7 @@ def test_a_public_page_is_built_once_while_nothing_changes(cached: Flask, as_rol
     assert renders == []  # served as built
     assert again.get_data() == first.get_data()
     assert again.headers["ETag"] == first.headers["ETag"]
+    assert again.headers["Vary"] == "Cookie" and again.headers["Cache-Control"] == "no-cache"
     assert again.headers["Content-Security-Policy"] == first.headers["Content-Security-Policy"]
 
     unchanged = client.get(path, headers={"If-None-Match": first.headers["ETag"]})

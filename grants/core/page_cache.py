@@ -106,6 +106,7 @@ def public_page(view: Callable[..., str]) -> Callable[..., Response]:
             response = make_response(body)
         response.set_etag(etag)
         response.headers["Cache-Control"] = "no-cache"  # a browser may keep it, but asks each time
+        response.vary.add("Cookie")  # a signed-in visitor's page, at the same address, is another page
         return response
 
     return cached
