@@ -188,7 +188,7 @@ class _Cells:
         """A function writing a value of `kind` to a cell, its format looked up once rather than per cell."""
         if kind == TEXT:
             return _text_writer(self.style(bold=bold, wrap=wrap), self.style(bold=bold, wrap=wrap, quote_prefix=True))
-        return _WRITERS[kind](self.style(kind, bold=bold))
+        return _value_writer(kind, self.style(kind, bold=bold))
 
 
 def _text_writer(plain: Format | None, quoted: Format | None) -> CellWriter:
@@ -202,42 +202,27 @@ def _text_writer(plain: Format | None, quoted: Format | None) -> CellWriter:
     return write
 
 
-def _money_writer(style: Format | None) -> CellWriter:
-    def write(ws: Worksheet, row: int, col: int, value: Any) -> None:
-        if value is not None:
-            ws.write_number(row, col, pounds(value), style)
-
-    return write
+def _excel_date(value: date | datetime) -> date:
+    return value.astimezone(LONDON).date() if isinstance(value, datetime) else value
 
 
-def _date_writer(style: Format | None) -> CellWriter:
-    def write(ws: Worksheet, row: int, col: int, value: Any) -> None:
-        if value is not None:
-            ws.write_datetime(row, col, value.astimezone(LONDON).date() if isinstance(value, datetime) else value,
-                              style)
-
-    return write
-
-
-def _datetime_writer(style: Format | None) -> CellWriter:
-    def write(ws: Worksheet, row: int, col: int, value: Any) -> None:
-        if value is not None:
-            ws.write_datetime(row, col, excel_local(value), style)
-
-    return write
+# How each kind of value other than text goes in: XlsxWriter's method, and the value as that method takes it.
+_NUMBERS: dict[str, tuple[Callable[..., Any], Callable[[Any], Any]]] = {
+    MONEY: (Worksheet.write_number, pounds),
+    DATE: (Worksheet.write_datetime, _excel_date),
+    DATETIME: (Worksheet.write_datetime, excel_local),
+    INTEGER: (Worksheet.write_number, int),
+}
 
 
-def _integer_writer(style: Format | None) -> CellWriter:
+def _value_writer(kind: str, style: Format | None) -> CellWriter:
+    method, convert = _NUMBERS[kind]
+
     def write(ws: Worksheet, row: int, col: int, value: Any) -> None:
         if value is not None and value != "":
-            ws.write_number(row, col, int(value), style)
+            method(ws, row, col, convert(value), style)
 
     return write
-
-
-_WRITERS: dict[str, Callable[[Format | None], CellWriter]] = {
-    MONEY: _money_writer, DATE: _date_writer, DATETIME: _datetime_writer, INTEGER: _integer_writer,
-}
 
 
 def write_table_workbook(target: Target, info: ExportInfo, sheet_title: str, columns: Sequence[Column],
