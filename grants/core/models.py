@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 from flask_login import UserMixin
@@ -49,6 +50,7 @@ def agreement_reference(agreement_id: int | None) -> str | None:
     return None if agreement_id is None else f"GA-{agreement_id:05d}"
 
 
+@lru_cache(maxsize=1024)  # a few periods a year; lists and returns ask for the same ones row after row
 def return_period(period_start: date, period_name: str) -> Period:
     """A monitoring return's reporting period, from its start and name (H1, Q3 ...)."""
     return period_named(financial_year_start(period_start), period_name)  # type: ignore[return-value]

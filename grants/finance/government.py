@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.sql import Subquery
 
 from grants.agreements.lifecycle import AGREEMENT
@@ -49,6 +49,7 @@ from grants.core.models import (
     ReturnSpend,
     agreement_reference,
     bid_reference,
+    return_period,
     summed,
 )
 from grants.finance.reports import sum_if
@@ -154,10 +155,22 @@ BATCH = 500  # grants whose returns, answers and spend are read together
 
 def streamed_return(funding_source: str, period: Period, *, today: date | None = None) -> StreamedReturn:
     """The return for `funding_source` and `period`, its rows read as they are used: memory stays flat however
-    many grants there are. Three statements for every BATCH grants, and three more."""
+    many grants there are. Four statements for every BATCH grants, and three more."""
     today = today or dates.today()
     first, after = utc_bounds(period.start, period.end)
     year_start, year_end = financial_year_bounds(period.year_start)
+    live = and_(
+        Fund.funding_source == funding_source,
+        GrantAgreement.status.in_(IN_FORCE),
+        GrantAgreement.start_date <= period.end,
+        GrantAgreement.end_date >= period.start,
+        or_(GrantAgreement.ended_at.is_(None), GrantAgreement.ended_at >= first),
+    )
+    awarded_not_accepted = and_(
+        Fund.funding_source == funding_source,
+        or_(GrantAgreement.id.is_(None), GrantAgreement.status.not_in(IN_FORCE)),
+        Award.approved_at >= first, Award.approved_at < after,
+    )
     money = (
         select(
             Payment.agreement_id,
@@ -174,28 +187,14 @@ def streamed_return(funding_source: str, period: Period, *, today: date | None =
                     Payment.amount_pence).label("profile_after"),
         )
         .group_by(Payment.agreement_id)
-        .subquery("money")
     )
     repayments = _repayments_at(period, after)
-    live = and_(
-        Fund.funding_source == funding_source,
-        GrantAgreement.status.in_(IN_FORCE),
-        GrantAgreement.start_date <= period.end,
-        GrantAgreement.end_date >= period.start,
-        or_(GrantAgreement.ended_at.is_(None), GrantAgreement.ended_at >= first),
-    )
-    awarded_not_accepted = and_(
-        Fund.funding_source == funding_source,
-        or_(GrantAgreement.id.is_(None), GrantAgreement.status.not_in(IN_FORCE)),
-        Award.approved_at >= first, Award.approved_at < after,
-    )
     grants = (
         select(
             GrantAgreement.id, Award.bid_id, GrantAgreement.status, GrantAgreement.start_date,
             GrantAgreement.end_date, Award.amount_pence, repayments.c.outstanding, repayments.c.repaid,
             Award.approved_at, Bid.title, Organisation.name.label("org_name"), Fund.name.label("fund_name"),
-            money.c.paid_in, money.c.paid_to, money.c.profile, money.c.profile_to, money.c.year_profile,
-            money.c.profile_after,
+            case((live, 1), else_=0).label("live"),
         )
         .select_from(Award)
         .join(Bid, Award.bid_id == Bid.id)
@@ -203,7 +202,6 @@ def streamed_return(funding_source: str, period: Period, *, today: date | None =
         .join(FundYear, Award.fund_year_id == FundYear.id)
         .join(Fund, FundYear.fund_id == Fund.id)
         .outerjoin(GrantAgreement, GrantAgreement.award_id == Award.id)
-        .outerjoin(money, money.c.agreement_id == GrantAgreement.id)
         .outerjoin(repayments, repayments.c.agreement_id == GrantAgreement.id)
         .where(or_(live, awarded_not_accepted))
         .order_by(Organisation.name, Award.approved_at, Award.id)
@@ -220,47 +218,91 @@ def streamed_return(funding_source: str, period: Period, *, today: date | None =
     measures = _measure_columns(funding_source, answered)
     totals = _Totals(measures)
 
+    # Each spend line's kind by its budget line's key, not by a join, for which PostgreSQL read every budget line.
+    line_kind = select(BudgetLine.kind).where(BudgetLine.id == ReturnSpend.budget_line_id).scalar_subquery()
+
     def rows() -> Iterator[GovernmentReturnRow]:
         result = db.session.execute(grants.execution_options(yield_per=BATCH))
         for batch in result.partitions():
-            ids = [g.id for g in batch if g.id is not None]
-            mine = MonitoringReturn.agreement_id.in_(ids or [0])
-            loaded = db.session.scalars(select(MonitoringReturn).where(mine, of_live_grant, *in_period)
-                                        .order_by(MonitoringReturn.period_start)).all()
-            returns: dict[int, list[MonitoringReturn]] = defaultdict(list)
-            for ret in loaded:
-                returns[ret.agreement_id].append(ret)
-            values: dict[tuple[int, int], list[int]] = defaultdict(list)
-            for agreement_id, measure_id, value in db.session.execute(
-                select(MonitoringReturn.agreement_id, MeasureValue.measure_id, MeasureValue.value)
-                .join(MonitoringReturn, MeasureValue.return_id == MonitoringReturn.id)
-                .where(mine, of_live_grant, *in_period, counted)
-                .order_by(MonitoringReturn.period_start)
+            # A live grant's returns up to the period's end, by the grants' ids; then the answers and spend of those
+            # that count, by the returns' ids. Each is an index lookup; a status condition in SQL let SQLite pick
+            # the status index and read every submitted return instead.
+            returns: dict[int, list[_ReturnSeen]] = defaultdict(list)
+            counted_to_end: dict[int, _ReturnSeen] = {}  # by return id, earliest period first
+            for ret in _rows_of(
+                select(MonitoringReturn.id, MonitoringReturn.agreement_id, MonitoringReturn.period_start,
+                       MonitoringReturn.period_name, MonitoringReturn.status, MonitoringReturn.due_on,
+                       MonitoringReturn.rag, MonitoringReturn.officer_rag)
+                .where(MonitoringReturn.period_start <= period.end)
+                .order_by(MonitoringReturn.period_start, MonitoringReturn.id),
+                MonitoringReturn.agreement_id, [g.id for g in batch if g.live],
             ):
-                values[(agreement_id, measure_id)].append(value)
+                seen = _ReturnSeen(*ret[1:])
+                if seen.period_start >= period.start:
+                    returns[seen.agreement_id].append(seen)
+                if seen.status in COUNTED:
+                    counted_to_end[ret.id] = seen
+            in_period_ids = [i for i, seen in counted_to_end.items() if seen.period_start >= period.start]
+            answers: dict[int, list[tuple[int, int]]] = defaultdict(list)
+            for return_id, measure_id, value in _rows_of(
+                    select(MeasureValue.return_id, MeasureValue.measure_id, MeasureValue.value),
+                    MeasureValue.return_id, in_period_ids):
+                answers[return_id].append((measure_id, value))
+            values: dict[tuple[int, int], list[int]] = defaultdict(list)  # in period order, for combine()
+            for return_id in in_period_ids:
+                for measure_id, value in answers.get(return_id, []):
+                    values[(counted_to_end[return_id].agreement_id, measure_id)].append(value)
             spend: dict[int, dict[str, int]] = defaultdict(lambda: {"capital": 0, "revenue": 0, "to_end": 0})
-            for agreement_id, kind, in_p, to_end in db.session.execute(
-                select(MonitoringReturn.agreement_id, BudgetLine.kind,
-                       sum_if(MonitoringReturn.period_start >= period.start, ReturnSpend.spent_pence),
-                       summed(ReturnSpend.spent_pence))
-                .join(MonitoringReturn, ReturnSpend.return_id == MonitoringReturn.id)
-                .join(BudgetLine, ReturnSpend.budget_line_id == BudgetLine.id)
-                .where(mine, of_live_grant, MonitoringReturn.period_start <= period.end, counted)
-                .group_by(MonitoringReturn.agreement_id, BudgetLine.kind)
-            ):
-                spend[agreement_id][kind] += int(in_p or 0)
-                spend[agreement_id]["to_end"] += int(to_end or 0)
+            for return_id, kind, spent in _rows_of(
+                    select(ReturnSpend.return_id, line_kind, ReturnSpend.spent_pence),
+                    ReturnSpend.return_id, list(counted_to_end)):
+                seen = counted_to_end[return_id]
+                spend[seen.agreement_id]["to_end"] += spent
+                if seen.period_start >= period.start:
+                    spend[seen.agreement_id][kind] += spent
+            # Payments summed for the batch's grants only: summing every payment in one subquery first cost more
+            # than all the rest on SQLite.
+            paid = {m.agreement_id: m for m in _rows_of(money, Payment.agreement_id,
+                                                         [g.id for g in batch if g.id is not None])}
             for g in batch:
-                row = _row(g, returns.get(g.id, []), values, spend.get(g.id), measures, today)
+                row = _row(g, paid.get(g.id), returns.get(g.id, []), values, spend.get(g.id), measures, today)
                 totals.add(row)
                 yield row
-            for ret in loaded:  # done with: the session keeps no batch's returns once it is written
-                db.session.expunge(ret)
 
     return StreamedReturn(funding_source, period, measures, rows(), totals)
 
 
-def _row(g: Any, own: list[MonitoringReturn], values: dict[tuple[int, int], list[int]],
+def _rows_of(query: Select[*tuple[Any, ...]], column: Any, ids: list[int]) -> Iterable[Any]:
+    """`query`'s rows whose `column` is one of `ids`, which are written into the statement as numbers: as one
+    parameter each, a batch's 500 cost the driver more to parse than the database to answer."""
+    if not ids:
+        return []
+    return db.session.execute(query.where(column.in_(bindparam("ids", ids, expanding=True, literal_execute=True))))
+
+
+def _pence(money: Any, name: str) -> int:
+    """A sum from a grant's payment figures, 0 when it has no payments."""
+    return int(getattr(money, name) or 0) if money is not None else 0
+
+
+@dataclass(frozen=True)
+class _ReturnSeen:
+    """What a row says of one of its grant's returns."""
+
+    agreement_id: int
+    period_start: date
+    period_name: str
+    status: str
+    due_on: date
+    rag: str | None
+    officer_rag: str | None
+
+    @property
+    def period_label(self) -> str:
+        return return_period(self.period_start, self.period_name).label
+
+
+def _row(g: Any, money: Any, own: list[_ReturnSeen], values: dict[tuple[int, int], list[int]],
          spent: dict[str, int] | None, measures: list[MeasureColumn], today: date) -> GovernmentReturnRow:
     sent = [r for r in own if r.status in COUNTED]
     latest = sent[-1] if sent else None
@@ -277,10 +319,10 @@ def _row(g: Any, own: list[MonitoringReturn], values: dict[tuple[int, int], list
         measures={m.measure_id: combine(m.unit, values.get((g.id, m.measure_id), [])) for m in measures},
         spend_pence=spent["capital"] + spent["revenue"], capital_spend_pence=spent["capital"],
         revenue_spend_pence=spent["revenue"], spend_to_period_end_pence=spent["to_end"],
-        paid_in_period_pence=int(g.paid_in or 0), paid_to_period_end_pence=int(g.paid_to or 0),
-        profile_pence=int(g.profile or 0), profile_to_period_end_pence=int(g.profile_to or 0),
-        year_profile_pence=int(g.year_profile or 0),
-        forecast_to_year_end_pence=spent["to_end"] + int(g.profile_after or 0),
+        paid_in_period_pence=_pence(money, "paid_in"), paid_to_period_end_pence=_pence(money, "paid_to"),
+        profile_pence=_pence(money, "profile"), profile_to_period_end_pence=_pence(money, "profile_to"),
+        year_profile_pence=_pence(money, "year_profile"),
+        forecast_to_year_end_pence=spent["to_end"] + _pence(money, "profile_after"),
         repayment_outstanding_pence=int(g.outstanding or 0), repaid_to_period_end_pence=int(g.repaid or 0),
     )
 
