@@ -13,7 +13,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -290,14 +290,19 @@ def error_summary(pg: Any) -> list[str]:
     return [t.strip() for t in pg.locator(".govuk-error-summary__list a").all_inner_texts()]
 
 
-def sign_in(pg: Any, email: str, password: str = DEMO_PASSWORD) -> None:
-    """Sign in as a demo user: the password, then (staff) a code from the demo authenticator key."""
+def sign_in(pg: Any, email: str, password: str = DEMO_PASSWORD, *,
+            at_second_step: Callable[[], None] | None = None) -> None:
+    """Sign in as a demo user: the password, then (staff) a code from the demo authenticator key.
+    at_second_step, if given, runs on the security-code page before the code is typed, and leaves the browser
+    there."""
     pg.goto("/sign-in")
     pg.fill("#email", email)
     pg.fill("#password", password)
     pg.get_by_role("button", name="Sign in").click()
     pg.wait_for_load_state()
     if pg.url.endswith("/sign-in/code"):
+        if at_second_step is not None:
+            at_second_step()
         pg.fill("#code", authenticator_code(email))
         pg.get_by_role("button", name="Continue").click()
     expect(pg.locator("[data-testid=signed-in-as]"), f"sign-in as {email} failed").to_have_count(1)

@@ -45,12 +45,12 @@ from tests.browser.conftest import (
     OFFICER,
     OTHER_APPLICANT,
     LiveServer,
-    authenticator_code,
     axe_violations,
     fits,
     format_violations,
     new_context,
     preload_axe,
+    sign_in,
     start_bid,
     too_wide,
     watch_errors,
@@ -160,26 +160,20 @@ def page_routes(app: Any) -> list[Rule]:
 
 def sign_in_checking(pg: Any, email: str, check: Callable[[str, str], None]) -> None:
     """Sign in, checking the second-step pages on the way (check(endpoint, url))."""
-    pg.goto("/sign-in")
-    pg.fill("#email", email)
-    pg.fill("#password", DEMO_PASSWORD)
-    pg.get_by_role("button", name="Sign in").click()
-    pg.wait_for_load_state()
-    if pg.url.endswith("/sign-in/code"):
+    def second_step() -> None:
         check("auth.sign_in_code", "/sign-in/code")
         pg.goto("/sign-in/recovery-code")
         check("auth.sign_in_recovery", "/sign-in/recovery-code")
         pg.goto("/sign-in/code")
-        pg.fill("#code", authenticator_code(email))
-        pg.get_by_role("button", name="Continue").click()
-    expect(pg.locator("[data-testid=signed-in-as]"), f"sign-in as {email} failed").to_have_count(1)
+
+    sign_in(pg, email, at_second_step=second_step)
 
 
 def signed_in_context(browser: Any, live_server: LiveServer, identity: str, width: int = 1280) -> Any:
     context = new_context(browser, live_server, viewport={"width": width, "height": 800})
     email = IDENTITIES[identity]
     if email is not None:
-        sign_in_checking(context.new_page(), email, lambda endpoint, url: None)
+        sign_in(context.new_page(), email)
     return context
 
 
@@ -315,7 +309,7 @@ def test_a_phone_shows_every_column_of_a_list(browser: Any, live_server: LiveSer
     errors: list[str] = []
     pg = watch_errors(context.new_page(), errors)
     try:
-        sign_in_checking(pg, APPLICANT, lambda endpoint, url: None)
+        sign_in(pg, APPLICANT)
         pg.goto("/bids/")
         table = pg.get_by_role("table", name="Your organisation's bids")
         expect(table).to_be_visible()
@@ -345,7 +339,7 @@ def test_long_words_wrap_on_a_phone(browser: Any, live_server: LiveServer) -> No
     errors: list[str] = []
     pg = watch_errors(context.new_page(), errors)
     try:
-        sign_in_checking(pg, APPLICANT, lambda endpoint, url: None)
+        sign_in(pg, APPLICANT)
         bid_id = start_bid(pg)
         title = "www.fenland-csp.example/projects/" + "x" * 60 + f"-{bid_id}"
         pg.fill("#title", title)
