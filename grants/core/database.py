@@ -64,7 +64,7 @@ def commit_read_only_requests(app: Flask, db: SQLAlchemy) -> None:
 
     @app.teardown_appcontext
     def end_request_transaction(error: BaseException | None) -> None:
-        if error is None:
+        if error is None and db.session.registry.has():  # a request that made no session (static files) has none
             try:
                 end_read_only_transaction(db.session())
             except SQLAlchemyError:  # a broken connection: the session's own teardown rolls back and discards it
